@@ -1,0 +1,35 @@
+// gzip streams over the file layer (zlib). Used for TFRecord shards
+// (ExampleGen writes `.gz` shards) and for gzip IDX files.
+//
+// Not thread-safe: one stream per thread.
+#ifndef EDGEPIPE_DATA_COMPRESSION_H_
+#define EDGEPIPE_DATA_COMPRESSION_H_
+
+#include <memory>
+#include <string>
+
+#include "edgepipe/core/file.h"
+
+namespace edgepipe::data {
+
+// True when `prefix` starts with the gzip magic bytes 1f 8b.
+bool HasGzipMagic(std::string_view prefix);
+
+// Wraps `base` and inflates it; concatenated gzip members are read as one
+// stream. Errors name the file, the compressed byte offset and zlib's reason:
+// "x.gz: bad gzip stream at compressed byte 10: invalid block type", or
+// "x.gz: gzip stream truncated after 4096 compressed bytes".
+std::unique_ptr<ReadableFile> NewGzipReadableFile(std::unique_ptr<ReadableFile> base);
+
+// Wraps `base` and deflates into it (a single gzip member). `level` is
+// zlib's 0..9; 1 is fastest. Close() finishes the stream and closes `base`.
+std::unique_ptr<WritableFile> NewGzipWritableFile(std::unique_ptr<WritableFile> base,
+                                                  int level = 6);
+
+// Opens `path`, inflating when its first bytes are the gzip magic.
+Result<std::unique_ptr<ReadableFile>> OpenMaybeGzip(const std::string& path,
+                                                    Env* env = Env::Default());
+
+}  // namespace edgepipe::data
+
+#endif  // EDGEPIPE_DATA_COMPRESSION_H_
