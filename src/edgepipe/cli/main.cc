@@ -1,2 +1,21 @@
+// edgepipe: the command-line entry point. Results go to stdout, logs and
+// progress to stderr. Exit codes: 0 success, 1 error, 2 usage error.
+#include <CLI/CLI.hpp>
 #include <cstdio>
-int main() { std::puts("edgepipe"); return 0; }
+
+#include "edgepipe/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgepipe: TFX-style pipelines for models that ship to devices, in native C++"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "edgepipe 0.1.0");
+  edgepipe::cli::CommandRegistry registry;
+  edgepipe::cli::RegisterExampleGenCommand(app, registry);
+  edgepipe::cli::RegisterExamplesCommand(app, registry);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : edgepipe::cli::kExitUsage;
+  }
+  return registry.Run();
+}

@@ -1,0 +1,38 @@
+# edgepipe: the two commands of the README, and a few more.
+#   make run    set up if needed, Release build, run the main job
+#   make test   set up if needed, build, run the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+JOBS ?= $(shell nproc)
+EDGEPIPE := build/release/bin/edgepipe
+
+.PHONY: run test setup build asan-test bench format clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	@[ -f build/release/build.ninja ] || cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+# The main job: until the MNIST pipeline exists (issue 6), ExampleGen on the
+# 10,000 MNIST digits, printing the split counts.
+run: build
+	@$(EDGEPIPE) examplegen --input data/mnist --format idx --output out/mnist/examples --overwrite
+
+test: build
+	@ctest --preset release
+
+asan-test: setup
+	@[ -f build/asan/build.ninja ] || cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	@ctest --preset asan
+
+bench: build
+	@bench/run.sh
+
+format:
+	@git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf build out

@@ -1,0 +1,33 @@
+// The edgepipe subcommands. Each Register* function adds a CLI11 subcommand
+// whose callback stores the action to run; main() runs it after parsing.
+#ifndef EDGEPIPE_CLI_COMMANDS_H_
+#define EDGEPIPE_CLI_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+#include "edgepipe/core/status.h"
+
+namespace edgepipe::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+
+class CommandRegistry {
+ public:
+  // Sets the action of the subcommand that was parsed.
+  void Set(std::function<Status()> action) { action_ = std::move(action); }
+  // Runs it; prints "edgepipe: error: ..." on stderr on failure.
+  int Run();
+
+ private:
+  std::function<Status()> action_;
+};
+
+void RegisterExampleGenCommand(CLI::App& app, CommandRegistry& registry);
+void RegisterExamplesCommand(CLI::App& app, CommandRegistry& registry);
+
+}  // namespace edgepipe::cli
+
+#endif  // EDGEPIPE_CLI_COMMANDS_H_

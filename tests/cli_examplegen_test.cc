@@ -1,0 +1,119 @@
+// End-to-end tests of the edgepipe command line: the main job's ExampleGen on
+// the MNIST digits installed by scripts/setup.sh, `examples head`, and the
+// exit codes and messages users see.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("cli_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Run Edgepipe(const std::string& args) {
+    std::string cmd = std::string(EDGEPIPE_CLI_PATH) + " " + args + " >" +
+                      (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string();
+    int status = std::system(cmd.c_str());
+    Run r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = Slurp(dir_ / "stdout");
+    r.err = Slurp(dir_ / "stderr");
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, ExampleGenOnMnistDigitsPrintsSplitCounts) {
+  const std::string mnist = std::string(EDGEPIPE_DATA_DIR) + "/mnist";
+  ASSERT_TRUE(fs::exists(mnist + "/mnist-images-idx3-ubyte"))
+      << mnist << " is missing: run scripts/setup.sh";
+  const std::string out = (dir_ / "examples").string();
+  Run r = Edgepipe("examplegen --input " + mnist + " --format idx --output " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ExampleGen: 10000 examples"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(train\s+(\d+).*\n\s+eval\s+(\d+))")))
+      << r.out;
+  const int train = std::stoi(m[1]);
+  const int eval = std::stoi(m[2]);
+  EXPECT_EQ(train + eval, 10000);
+  EXPECT_NEAR(eval, 10000 / 3.0, 4 * 47.2);  // binomial sd of a 1/3 share of 10,000
+  EXPECT_TRUE(fs::is_directory(out + "/Split-train"));
+  EXPECT_TRUE(fs::is_directory(out + "/Split-eval"));
+
+  Run head = Edgepipe("examples head " + out + " -n 2 --split eval");
+  ASSERT_EQ(head.exit_code, 0) << head.err;
+  EXPECT_THAT(head.out, HasSubstr("image_floats: float[784]"));
+  EXPECT_THAT(head.out, HasSubstr("image_class: int64[1]"));
+  EXPECT_THAT(head.out, Not(HasSubstr("Split-train")));
+
+  // A second run into the same folder is refused unless --overwrite.
+  Run again = Edgepipe("examplegen --input " + mnist + " --format idx --output " + out);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("--overwrite"));
+}
+
+TEST_F(CliTest, HeadReadsTensorFlowWrittenFile) {
+  Run r = Edgepipe("examples head " + std::string(EDGEPIPE_SHARED_DIR) +
+                   "/fixtures/tfx/mnist.tfrecord -n 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("image_class: int64[1] = [9]"));
+}
+
+TEST_F(CliTest, ErrorsAndUsage) {
+  Run help = Edgepipe("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("examplegen"));
+
+  Run usage = Edgepipe("examplegen --input x");
+  EXPECT_EQ(usage.exit_code, 2);
+
+  Run bad_format = Edgepipe("examplegen --input x --format parquet --output y");
+  EXPECT_EQ(bad_format.exit_code, 2);
+
+  std::ofstream(dir_ / "bad.csv") << "a,b\n1,2\n\"3,4\n";
+  Run bad_csv = Edgepipe("examplegen --input " + (dir_ / "bad.csv").string() +
+                         " --format csv --output " + (dir_ / "out").string());
+  EXPECT_EQ(bad_csv.exit_code, 1);
+  EXPECT_THAT(bad_csv.err, HasSubstr("bad.csv"));
+  EXPECT_THAT(bad_csv.err, HasSubstr("line 3"));
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+
+  Run missing = Edgepipe("examples head " + (dir_ / "nothing").string());
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("nothing"));
+}
+
+}  // namespace
