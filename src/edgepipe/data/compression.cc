@@ -80,9 +80,11 @@ class GzipReadableFile final : public ReadableFile {
 class GzipWritableFile final : public WritableFile {
  public:
   GzipWritableFile(std::unique_ptr<WritableFile> base, int level)
-      : base_(std::move(base)), out_(kChunk) {
+      : base_(std::move(base)), out_(kChunk), level_(level) {
     std::memset(&zs_, 0, sizeof(zs_));
-    init_rc_ = deflateInit2(&zs_, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    init_rc_ = (level < 0 || level > 9)
+                   ? Z_STREAM_ERROR
+                   : deflateInit2(&zs_, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
   }
   ~GzipWritableFile() override {
     if (!closed_) Close().IgnoreError();
@@ -91,7 +93,7 @@ class GzipWritableFile final : public WritableFile {
 
   Status Append(std::string_view data) override {
     if (closed_) return Status::FailedPrecondition(path() + ": append after close");
-    if (init_rc_ != Z_OK) return Status::Internal(path() + ": cannot initialise zlib");
+    if (init_rc_ != Z_OK) return InitError();
     while (!data.empty()) {
       const size_t take = std::min<size_t>(data.size(), 1u << 30);
       zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -108,7 +110,10 @@ class GzipWritableFile final : public WritableFile {
   Status Close() override {
     if (closed_) return Status::Ok();
     closed_ = true;
-    if (init_rc_ != Z_OK) return Status::Internal(path() + ": cannot initialise zlib");
+    if (init_rc_ != Z_OK) {
+      base_->Close().IgnoreError();
+      return InitError();
+    }
     zs_.next_in = nullptr;
     zs_.avail_in = 0;
     Status s = Pump(Z_FINISH);
@@ -118,6 +123,14 @@ class GzipWritableFile final : public WritableFile {
   const std::string& path() const override { return base_->path(); }
 
  private:
+  Status InitError() const {
+    if (level_ < 0 || level_ > 9) {
+      return Status::InvalidArgument(path() + ": gzip level " + std::to_string(level_) +
+                                     " is outside 0..9");
+    }
+    return Status::Internal(path() + ": cannot initialise zlib");
+  }
+
   Status Pump(int flush) {
     while (true) {
       zs_.next_out = out_.data();
@@ -128,8 +141,8 @@ class GzipWritableFile final : public WritableFile {
       }
       const size_t have = out_.size() - zs_.avail_out;
       if (have > 0) {
-        RETURN_IF_ERROR(base_->Append(
-            std::string_view(reinterpret_cast<const char*>(out_.data()), have)));
+        RETURN_IF_ERROR(
+            base_->Append(std::string_view(reinterpret_cast<const char*>(out_.data()), have)));
       }
       if (flush == Z_FINISH ? rc == Z_STREAM_END : zs_.avail_out != 0) return Status::Ok();
     }
@@ -137,6 +150,7 @@ class GzipWritableFile final : public WritableFile {
 
   std::unique_ptr<WritableFile> base_;
   std::vector<Bytef> out_;
+  int level_;
   z_stream zs_;
   int init_rc_;
   bool closed_ = false;
@@ -181,6 +195,10 @@ std::unique_ptr<WritableFile> NewGzipWritableFile(std::unique_ptr<WritableFile> 
 
 Result<std::unique_ptr<ReadableFile>> OpenMaybeGzip(const std::string& path, Env* env) {
   ASSIGN_OR_RETURN(auto file, env->OpenForRead(path));
+  return MaybeGzip(std::move(file));
+}
+
+Result<std::unique_ptr<ReadableFile>> MaybeGzip(std::unique_ptr<ReadableFile> file, bool* is_gzip) {
   std::string prefix(2, '\0');
   size_t have = 0;
   while (have < 2) {
@@ -190,6 +208,7 @@ Result<std::unique_ptr<ReadableFile>> OpenMaybeGzip(const std::string& path, Env
   }
   prefix.resize(have);
   const bool gz = HasGzipMagic(prefix);
+  if (is_gzip != nullptr) *is_gzip = gz;
   std::unique_ptr<ReadableFile> replay =
       std::make_unique<PrefixedReadableFile>(std::move(prefix), std::move(file));
   if (gz) return NewGzipReadableFile(std::move(replay));

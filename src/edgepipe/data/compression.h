@@ -22,9 +22,16 @@ bool HasGzipMagic(std::string_view prefix);
 std::unique_ptr<ReadableFile> NewGzipReadableFile(std::unique_ptr<ReadableFile> base);
 
 // Wraps `base` and deflates into it (a single gzip member). `level` is
-// zlib's 0..9; 1 is fastest. Close() finishes the stream and closes `base`.
+// zlib's 0..9; 1 is fastest (outside that range every call fails with
+// InvalidArgument). Close() finishes the stream and closes `base`.
 std::unique_ptr<WritableFile> NewGzipWritableFile(std::unique_ptr<WritableFile> base,
                                                   int level = 6);
+
+// Wraps `file` in an inflating stream when its first bytes are the gzip magic;
+// otherwise returns a file that reads exactly what `file` holds (the peeked
+// bytes are replayed). When `is_gzip` is not null it receives which it was.
+Result<std::unique_ptr<ReadableFile>> MaybeGzip(std::unique_ptr<ReadableFile> file,
+                                                bool* is_gzip = nullptr);
 
 // Opens `path`, inflating when its first bytes are the gzip magic.
 Result<std::unique_ptr<ReadableFile>> OpenMaybeGzip(const std::string& path,
