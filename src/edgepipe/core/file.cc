@@ -214,7 +214,8 @@ std::string JoinPath(std::string_view a, std::string_view b) {
 std::string_view Basename(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (slash == std::string_view::npos || path == "/") return path;  // POSIX: "/" -> "/"
+  return path.substr(slash + 1);
 }
 
 std::string Dirname(std::string_view path) {

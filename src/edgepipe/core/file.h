@@ -79,7 +79,7 @@ Status WriteFileAtomic(const std::string& path, std::string_view contents,
 
 // Joins path parts with '/'.
 std::string JoinPath(std::string_view a, std::string_view b);
-// "dir/file.txt" -> "file.txt".
+// "dir/file.txt" -> "file.txt"; trailing slashes ignored ("a/b/" -> "b"); "/" -> "/".
 std::string_view Basename(std::string_view path);
 // "dir/file.txt" -> "dir"; "file" -> ".".
 std::string Dirname(std::string_view path);
