@@ -2,7 +2,7 @@
 // records/s in-process at two gzip levels, and the wall time of the whole CLI
 // command (process start to exit). Goal: the CLI under 1.5 s on 2 cores.
 //
-//   build/release/bench/examplegen_bench --benchmark_repetitions=5 \
+//   build/release/bench/examplegen_bench --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 #include <sys/wait.h>

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Run {
+struct CliRun {
   int exit_code = -1;
   std::string out;
   std::string err;
@@ -41,11 +41,11 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Run Edgepipe(const std::string& args) {
+  CliRun Edgepipe(const std::string& args) {
     std::string cmd = std::string(EDGEPIPE_CLI_PATH) + " " + args + " >" +
                       (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string();
     int status = std::system(cmd.c_str());
-    Run r;
+    CliRun r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.out = Slurp(dir_ / "stdout");
     r.err = Slurp(dir_ / "stderr");
@@ -60,7 +60,7 @@ TEST_F(CliTest, ExampleGenOnMnistDigitsPrintsSplitCounts) {
   ASSERT_TRUE(fs::exists(mnist + "/mnist-images-idx3-ubyte"))
       << mnist << " is missing: run scripts/setup.sh";
   const std::string out = (dir_ / "examples").string();
-  Run r = Edgepipe("examplegen --input " + mnist + " --format idx --output " + out);
+  CliRun r = Edgepipe("examplegen --input " + mnist + " --format idx --output " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("ExampleGen: 10000 examples"));
   std::smatch m;
@@ -73,45 +73,45 @@ TEST_F(CliTest, ExampleGenOnMnistDigitsPrintsSplitCounts) {
   EXPECT_TRUE(fs::is_directory(out + "/Split-train"));
   EXPECT_TRUE(fs::is_directory(out + "/Split-eval"));
 
-  Run head = Edgepipe("examples head " + out + " -n 2 --split eval");
+  CliRun head = Edgepipe("examples head " + out + " -n 2 --split eval");
   ASSERT_EQ(head.exit_code, 0) << head.err;
   EXPECT_THAT(head.out, HasSubstr("image_floats: float[784]"));
   EXPECT_THAT(head.out, HasSubstr("image_class: int64[1]"));
   EXPECT_THAT(head.out, Not(HasSubstr("Split-train")));
 
   // A second run into the same folder is refused unless --overwrite.
-  Run again = Edgepipe("examplegen --input " + mnist + " --format idx --output " + out);
+  CliRun again = Edgepipe("examplegen --input " + mnist + " --format idx --output " + out);
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_THAT(again.err, HasSubstr("--overwrite"));
 }
 
 TEST_F(CliTest, HeadReadsTensorFlowWrittenFile) {
-  Run r = Edgepipe("examples head " + std::string(EDGEPIPE_SHARED_DIR) +
+  CliRun r = Edgepipe("examples head " + std::string(EDGEPIPE_SHARED_DIR) +
                    "/fixtures/tfx/mnist.tfrecord -n 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("image_class: int64[1] = [9]"));
 }
 
 TEST_F(CliTest, ErrorsAndUsage) {
-  Run help = Edgepipe("--help");
+  CliRun help = Edgepipe("--help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, HasSubstr("examplegen"));
 
-  Run usage = Edgepipe("examplegen --input x");
+  CliRun usage = Edgepipe("examplegen --input x");
   EXPECT_EQ(usage.exit_code, 2);
 
-  Run bad_format = Edgepipe("examplegen --input x --format parquet --output y");
+  CliRun bad_format = Edgepipe("examplegen --input x --format parquet --output y");
   EXPECT_EQ(bad_format.exit_code, 2);
 
   std::ofstream(dir_ / "bad.csv") << "a,b\n1,2\n\"3,4\n";
-  Run bad_csv = Edgepipe("examplegen --input " + (dir_ / "bad.csv").string() +
+  CliRun bad_csv = Edgepipe("examplegen --input " + (dir_ / "bad.csv").string() +
                          " --format csv --output " + (dir_ / "out").string());
   EXPECT_EQ(bad_csv.exit_code, 1);
   EXPECT_THAT(bad_csv.err, HasSubstr("bad.csv"));
   EXPECT_THAT(bad_csv.err, HasSubstr("line 3"));
   EXPECT_FALSE(fs::exists(dir_ / "out"));
 
-  Run missing = Edgepipe("examples head " + (dir_ / "nothing").string());
+  CliRun missing = Edgepipe("examples head " + (dir_ / "nothing").string());
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.err, HasSubstr("nothing"));
 }

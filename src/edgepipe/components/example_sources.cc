@@ -36,59 +36,59 @@ void PutTag(std::string* out, int field, int wire_type) {
 }
 constexpr int kLen = 2;  // length-delimited wire type
 
-// Map entry {key, Feature{kind_field: List{1: packed payload}}}.
-size_t EntrySize(std::string_view key, size_t payload) {
-  size_t list = 1 + VarintSize(payload) + payload;
-  size_t feature = 1 + VarintSize(list) + list;
-  return 1 + VarintSize(key.size()) + key.size() + 1 + VarintSize(feature) + feature;
+// Sizes of a map entry {key, Feature{kind_field: List{1: packed payload}}}.
+struct EntrySizes {
+  size_t list;     // List message body
+  size_t feature;  // Feature message body
+  size_t entry;    // map entry body
+  size_t total;    // entry with its tag and length
+};
+EntrySizes SizesOf(std::string_view key, size_t payload) {
+  EntrySizes s;
+  s.list = 1 + VarintSize(payload) + payload;
+  s.feature = 1 + VarintSize(s.list) + s.list;
+  s.entry = 1 + VarintSize(key.size()) + key.size() + 1 + VarintSize(s.feature) + s.feature;
+  s.total = 1 + VarintSize(s.entry) + s.entry;
+  return s;
 }
-void PutEntry(std::string* out, std::string_view key, int kind_field, std::string_view payload) {
-  size_t list = 1 + VarintSize(payload.size()) + payload.size();
-  size_t feature = 1 + VarintSize(list) + list;
-  size_t entry = 1 + VarintSize(key.size()) + key.size() + 1 + VarintSize(feature) + feature;
+
+// Writes the entry up to (not including) the packed payload bytes.
+void PutEntryHeader(std::string* out, std::string_view key, int kind_field, size_t payload) {
+  const EntrySizes s = SizesOf(key, payload);
   PutTag(out, 1, kLen);  // Features.feature (map entry)
-  PutVarint(out, entry);
+  PutVarint(out, s.entry);
   PutTag(out, 1, kLen);  // entry key
   PutVarint(out, key.size());
   out->append(key);
   PutTag(out, 2, kLen);  // entry value: Feature
-  PutVarint(out, feature);
+  PutVarint(out, s.feature);
   PutTag(out, kind_field, kLen);  // Feature.{float,int64}_list
-  PutVarint(out, list);
+  PutVarint(out, s.list);
   PutTag(out, 1, kLen);  // List.value, packed
-  PutVarint(out, payload.size());
-  out->append(payload);
+  PutVarint(out, payload);
 }
 
-// Serializes {image_class: int64[1], image_floats: float[n]}.
+constexpr int kFloatList = 2;
+constexpr int kInt64List = 3;
+
+// Serializes {image_class: int64[1], image_floats: float[n]} exactly as
+// protobuf's deterministic serialization does (keys in sorted order).
 void SerializeImageExample(const uint8_t* pixels, size_t n, int64_t label, const float* lut,
                            std::string* out) {
   std::string cls;
   PutVarint(&cls, static_cast<uint64_t>(label));
   const size_t float_bytes = n * sizeof(float);
-  size_t features = EntrySize("image_class", cls.size()) + EntrySize("image_floats", float_bytes);
+  const size_t features =
+      SizesOf("image_class", cls.size()).total + SizesOf("image_floats", float_bytes).total;
   out->clear();
   out->reserve(1 + VarintSize(features) + features);
   PutTag(out, 1, kLen);  // Example.features
   PutVarint(out, features);
-  PutEntry(out, "image_class", 3, cls);
-  // The float payload is written in place, little-endian IEEE-754.
-  size_t list = 1 + VarintSize(float_bytes) + float_bytes;
-  size_t feature = 1 + VarintSize(list) + list;
-  std::string_view key = "image_floats";
-  size_t entry = 1 + VarintSize(key.size()) + key.size() + 1 + VarintSize(feature) + feature;
-  PutTag(out, 1, kLen);
-  PutVarint(out, entry);
-  PutTag(out, 1, kLen);
-  PutVarint(out, key.size());
-  out->append(key);
-  PutTag(out, 2, kLen);
-  PutVarint(out, feature);
-  PutTag(out, 2, kLen);
-  PutVarint(out, list);
-  PutTag(out, 1, kLen);
-  PutVarint(out, float_bytes);
-  size_t at = out->size();
+  PutEntryHeader(out, "image_class", kInt64List, cls.size());
+  out->append(cls);
+  PutEntryHeader(out, "image_floats", kFloatList, float_bytes);
+  // Little-endian IEEE-754 floats, written in place.
+  const size_t at = out->size();
   out->resize(at + float_bytes);
   char* dst = out->data() + at;
   for (size_t i = 0; i < n; ++i) std::memcpy(dst + i * 4, &lut[pixels[i]], 4);
@@ -133,7 +133,7 @@ class CsvSource final : public ExampleSource {
  public:
   explicit CsvSource(data::CsvTable table) : table_(std::move(table)) {}
   Result<size_t> Next(size_t max, std::vector<std::string>* out) override {
-    const int64_t rows = table_.num_rows();
+    const int64_t rows = table_.num_rows;
     size_t n = 0;
     while (n < max && pos_ < rows) {
       tf::Example ex;
@@ -144,7 +144,7 @@ class CsvSource final : public ExampleSource {
     }
     return n;
   }
-  int64_t size_hint() const override { return table_.num_rows(); }
+  int64_t size_hint() const override { return table_.num_rows; }
 
  private:
   data::CsvTable table_;
