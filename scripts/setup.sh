@@ -18,7 +18,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 APT_PACKAGES=(
   cmake ninja-build g++ make pkg-config clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
-  libprotobuf-dev protobuf-compiler zlib1g-dev
+  libprotobuf-dev protobuf-compiler zlib1g-dev libisal-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libeigen3-dev
   nodejs
   dataset-fashion-mnist

@@ -258,7 +258,6 @@ Result<ExampleGenSummary> RunExampleGen(const ExampleGenOptions& options, Env* e
       }
     }
     while (true) {
-      chunk.clear();
       ASSIGN_OR_RETURN(size_t n, part.source->Next(kChunkRecords, &chunk));
       if (n == 0) break;
       if (fixed == nullptr) {

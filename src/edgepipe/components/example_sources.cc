@@ -104,8 +104,7 @@ class IdxSource final : public ExampleSource {
   Result<size_t> Next(size_t max, std::vector<std::string>* out) override {
     const size_t n = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(max),
                                                            count_ - pos_));
-    const size_t base = out->size();
-    out->resize(base + n);
+    out->resize(n);
     const uint8_t* images = d_.images.data<uint8_t>().data();
     const uint8_t* labels = d_.labels.data<uint8_t>().data();
     const int64_t start = pos_;
@@ -113,7 +112,7 @@ class IdxSource final : public ExampleSource {
       for (int64_t i = b; i < e; ++i) {
         const int64_t r = start + i;
         SerializeImageExample(images + static_cast<size_t>(r) * pixels_, pixels_, labels[r], lut_,
-                              &(*out)[base + static_cast<size_t>(i)]);
+                              &(*out)[static_cast<size_t>(i)]);
       }
     });
     pos_ += static_cast<int64_t>(n);
@@ -134,13 +133,12 @@ class CsvSource final : public ExampleSource {
   explicit CsvSource(data::CsvTable table) : table_(std::move(table)) {}
   Result<size_t> Next(size_t max, std::vector<std::string>* out) override {
     const int64_t rows = table_.num_rows;
-    size_t n = 0;
-    while (n < max && pos_ < rows) {
+    const size_t n = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(max), rows - pos_));
+    out->resize(n);
+    for (size_t i = 0; i < n; ++i, ++pos_) {
       tf::Example ex;
       RETURN_IF_ERROR(data::CsvRowToExample(table_, pos_, &ex));
-      out->push_back(data::SerializeDeterministic(ex));
-      ++pos_;
-      ++n;
+      (*out)[i] = data::SerializeDeterministic(ex);
     }
     return n;
   }
@@ -157,29 +155,29 @@ class TFRecordSource final : public ExampleSource {
  public:
   TFRecordSource(std::vector<std::string> files, Env* env) : files_(std::move(files)), env_(env) {}
   Result<size_t> Next(size_t max, std::vector<std::string>* out) override {
-    const size_t base = out->size();
-    while (out->size() - base < max) {
+    out->resize(max);
+    size_t n = 0;
+    while (n < max) {
       if (!reader_) {
         if (file_ >= files_.size()) break;
         ASSIGN_OR_RETURN(reader_, data::TFRecordReader::Open(files_[file_], {}, env_));
         record_in_file_ = 0;
       }
-      std::string rec;
-      ASSIGN_OR_RETURN(bool more, reader_->Next(&rec));
+      ASSIGN_OR_RETURN(bool more, reader_->Next(&(*out)[n]));
       if (!more) {
         reader_.reset();
         ++file_;
         continue;
       }
       origin_.emplace_back(file_, record_in_file_++);
-      out->push_back(std::move(rec));
+      ++n;
     }
-    const size_t n = out->size() - base;
+    out->resize(n);
     std::vector<char> bad(n, 0);
     ThreadPool::Default()->ParallelFor(static_cast<int64_t>(n), 64, [&](int64_t b, int64_t e) {
       tf::Example ex;
       for (int64_t i = b; i < e; ++i) {
-        bad[static_cast<size_t>(i)] = !ex.ParseFromString((*out)[base + static_cast<size_t>(i)]);
+        bad[static_cast<size_t>(i)] = !ex.ParseFromString((*out)[static_cast<size_t>(i)]);
       }
     });
     for (size_t i = 0; i < n; ++i) {

@@ -19,8 +19,9 @@ namespace edgepipe::components {
 class ExampleSource {
  public:
   virtual ~ExampleSource() = default;
-  // Appends up to `max` serialized tf.Examples to `out`; returns how many,
-  // 0 at the end.
+  // Writes up to `max` serialized tf.Examples into `out`, which is resized
+  // to the count returned (0 at the end); existing strings are overwritten so
+  // their memory is reused from chunk to chunk.
   virtual Result<size_t> Next(size_t max, std::vector<std::string>* out) = 0;
   // Total number of records, or -1 when unknown before reading.
   virtual int64_t size_hint() const = 0;

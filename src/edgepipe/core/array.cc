@@ -59,6 +59,14 @@ std::string ShapeToString(std::span<const int64_t> shape) {
 }
 
 Result<Array> Array::Zeros(DType dtype, std::vector<int64_t> shape) {
+  return Allocate(dtype, std::move(shape), /*zero=*/true);
+}
+
+Result<Array> Array::Uninitialized(DType dtype, std::vector<int64_t> shape) {
+  return Allocate(dtype, std::move(shape), /*zero=*/false);
+}
+
+Result<Array> Array::Allocate(DType dtype, std::vector<int64_t> shape, bool zero) {
   ASSIGN_OR_RETURN(int64_t n, NumElements(shape));
   const size_t elem = DTypeSize(dtype);
   if (static_cast<uint64_t>(n) > (std::numeric_limits<size_t>::max() / 2) / elem) {
@@ -75,7 +83,11 @@ Result<Array> Array::Zeros(DType dtype, std::vector<int64_t> shape) {
   if (p == nullptr) {
     return Status::Internal("out of memory allocating " + std::to_string(padded) + " bytes");
   }
-  std::memset(p, 0, padded);
+  if (zero) {
+    std::memset(p, 0, padded);
+  } else if (padded > bytes) {
+    std::memset(static_cast<char*>(p) + bytes, 0, padded - bytes);  // keep the tail defined
+  }
   a.data_.reset(p);
   return a;
 }
@@ -91,7 +103,7 @@ Array& Array::operator=(const Array& other) {
     data_.reset();
     return *this;
   }
-  Result<Array> copy = Zeros(other.dtype_, other.shape_);
+  Result<Array> copy = Uninitialized(other.dtype_, other.shape_);
   // Allocation of an existing array's size can only fail when memory is out.
   if (!copy.ok()) std::abort();
   std::memcpy(copy->raw_data(), other.raw_data(), other.num_bytes());

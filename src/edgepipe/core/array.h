@@ -47,6 +47,9 @@ class Array {
   Array() = default;
   // Zero-filled array. Fails on a negative dim or a size that overflows.
   static Result<Array> Zeros(DType dtype, std::vector<int64_t> shape);
+  // Like Zeros but leaves the contents unspecified: for callers that write
+  // every element right away (file readers), sparing a pass over memory.
+  static Result<Array> Uninitialized(DType dtype, std::vector<int64_t> shape);
   template <typename T>
   static Result<Array> FromVector(std::vector<int64_t> shape, std::span<const T> values) {
     ASSIGN_OR_RETURN(Array a, Zeros(DTypeOf<T>(), std::move(shape)));
@@ -87,6 +90,7 @@ class Array {
   Status Reshape(std::vector<int64_t> shape);
 
  private:
+  static Result<Array> Allocate(DType dtype, std::vector<int64_t> shape, bool zero);
   struct Free {
     void operator()(void* p) const { std::free(p); }
   };

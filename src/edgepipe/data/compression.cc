@@ -1,5 +1,6 @@
 #include "edgepipe/data/compression.h"
 
+#include <isa-l/igzip_lib.h>
 #include <zlib.h>
 
 #include <cstring>
@@ -15,26 +16,34 @@ std::string ZlibReason(const z_stream& zs, int rc) {
   return "zlib error " + std::to_string(rc);
 }
 
+const char* IsalInflateReason(int rc) {
+  switch (rc) {
+    case ISAL_INVALID_BLOCK: return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK: return "invalid lookback distance";
+    case ISAL_INVALID_WRAPPER: return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD: return "unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM: return "gzip trailer crc32 or length mismatch";
+    default: return "inflate error";
+  }
+}
+
+// Inflates with ISA-L's igzip (about 3x zlib's speed), member after member.
 class GzipReadableFile final : public ReadableFile {
  public:
   explicit GzipReadableFile(std::unique_ptr<ReadableFile> base)
       : base_(std::move(base)), in_(kChunk) {
-    std::memset(&zs_, 0, sizeof(zs_));
-    // 16 + MAX_WBITS: gzip wrapper only.
-    init_rc_ = inflateInit2(&zs_, 16 + MAX_WBITS);
-  }
-  ~GzipReadableFile() override {
-    if (init_rc_ == Z_OK) inflateEnd(&zs_);
+    isal_inflate_init(&st_);
+    st_.crc_flag = ISAL_GZIP;
   }
 
   Result<size_t> Read(char* buf, size_t n) override {
-    if (init_rc_ != Z_OK) return Status::Internal(path() + ": cannot initialise zlib");
     if (n == 0 || done_) return size_t{0};
-    zs_.next_out = reinterpret_cast<Bytef*>(buf);
-    zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
-    const uInt want = zs_.avail_out;
-    while (zs_.avail_out == want) {
-      if (zs_.avail_in == 0) {
+    st_.next_out = reinterpret_cast<uint8_t*>(buf);
+    st_.avail_out = static_cast<uint32_t>(std::min<size_t>(n, 1u << 30));
+    const uint32_t want = st_.avail_out;
+    while (st_.avail_out == want) {
+      if (st_.avail_in == 0) {
         ASSIGN_OR_RETURN(size_t got, base_->Read(reinterpret_cast<char*>(in_.data()), in_.size()));
         if (got == 0) {
           if (at_member_start_) {  // clean end after a complete member
@@ -44,37 +53,121 @@ class GzipReadableFile final : public ReadableFile {
           return Status::DataLoss(path() + ": gzip stream truncated after " +
                                   std::to_string(consumed_) + " compressed bytes");
         }
-        zs_.next_in = in_.data();
-        zs_.avail_in = static_cast<uInt>(got);
+        st_.next_in = in_.data();
+        st_.avail_in = static_cast<uint32_t>(got);
       }
-      const uInt before_in = zs_.avail_in;
-      int rc = inflate(&zs_, Z_NO_FLUSH);
-      consumed_ += before_in - zs_.avail_in;
-      if (zs_.avail_in != before_in || zs_.avail_out != want) at_member_start_ = false;
-      if (rc == Z_STREAM_END) {
-        // Another member may follow (concatenated gzip).
-        inflateReset(&zs_);
-        at_member_start_ = true;
-        if (zs_.avail_out != want) break;
-        continue;
-      }
-      if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      const uint32_t before_in = st_.avail_in;
+      const int rc = isal_inflate(&st_);
+      consumed_ += before_in - st_.avail_in;
+      if (st_.avail_in != before_in || st_.avail_out != want) at_member_start_ = false;
+      if (rc < 0) {
         return Status::DataLoss(path() + ": bad gzip stream at compressed byte " +
-                                std::to_string(consumed_) + ": " + ZlibReason(zs_, rc));
+                                std::to_string(consumed_) + ": " + IsalInflateReason(rc));
+      }
+      if (st_.block_state == ISAL_BLOCK_FINISH) {
+        // Another member may follow (concatenated gzip): keep the unread input.
+        uint8_t* next_in = st_.next_in;
+        const uint32_t avail_in = st_.avail_in;
+        uint8_t* next_out = st_.next_out;
+        const uint32_t avail_out = st_.avail_out;
+        isal_inflate_reset(&st_);
+        st_.crc_flag = ISAL_GZIP;
+        st_.next_in = next_in;
+        st_.avail_in = avail_in;
+        st_.next_out = next_out;
+        st_.avail_out = avail_out;
+        at_member_start_ = true;
+        if (st_.avail_out != want) break;
       }
     }
-    return static_cast<size_t>(want - zs_.avail_out);
+    return static_cast<size_t>(want - st_.avail_out);
   }
   const std::string& path() const override { return base_->path(); }
 
  private:
   std::unique_ptr<ReadableFile> base_;
-  std::vector<Bytef> in_;
-  z_stream zs_;
-  int init_rc_;
+  std::vector<uint8_t> in_;
+  inflate_state st_;
   uint64_t consumed_ = 0;
   bool at_member_start_ = true;
   bool done_ = false;
+};
+
+// Deflates with ISA-L's igzip at its levels 1..3: 4-5x zlib's speed at a
+// ratio between zlib's levels 1 and 6. One gzip member.
+class IsalGzipWritableFile final : public WritableFile {
+ public:
+  IsalGzipWritableFile(std::unique_ptr<WritableFile> base, int level)
+      : base_(std::move(base)), out_(kChunk), level_buf_(LevelBufSize(level)) {
+    isal_deflate_init(&zs_);
+    zs_.gzip_flag = IGZIP_GZIP;
+    zs_.level = static_cast<uint32_t>(level);
+    zs_.level_buf = level_buf_.data();
+    zs_.level_buf_size = static_cast<uint32_t>(level_buf_.size());
+  }
+  ~IsalGzipWritableFile() override {
+    if (!closed_) Close().IgnoreError();
+  }
+
+  Status Append(std::string_view data) override {
+    if (closed_) return Status::FailedPrecondition(path() + ": append after close");
+    while (!data.empty()) {
+      const size_t take = std::min<size_t>(data.size(), 1u << 30);
+      zs_.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(data.data()));
+      zs_.avail_in = static_cast<uint32_t>(take);
+      zs_.end_of_stream = 0;
+      RETURN_IF_ERROR(Pump(false));
+      data.remove_prefix(take);
+    }
+    return Status::Ok();
+  }
+  Status Flush() override { return base_->Flush(); }
+  Status Sync() override { return base_->Sync(); }
+  Status Close() override {
+    if (closed_) return Status::Ok();
+    closed_ = true;
+    zs_.next_in = nullptr;
+    zs_.avail_in = 0;
+    zs_.end_of_stream = 1;
+    Status s = Pump(true);
+    Status c = base_->Close();
+    return s.ok() ? c : s;
+  }
+  const std::string& path() const override { return base_->path(); }
+
+ private:
+  static size_t LevelBufSize(int level) {
+    switch (level) {
+      case 1: return ISAL_DEF_LVL1_DEFAULT;
+      case 2: return ISAL_DEF_LVL2_DEFAULT;
+      default: return ISAL_DEF_LVL3_DEFAULT;
+    }
+  }
+  Status Pump(bool finish) {
+    while (true) {
+      zs_.next_out = out_.data();
+      zs_.avail_out = static_cast<uint32_t>(out_.size());
+      const int rc = isal_deflate(&zs_);
+      if (rc != COMP_OK) {
+        return Status::Internal(path() + ": igzip deflate failed with code " + std::to_string(rc));
+      }
+      const size_t have = out_.size() - zs_.avail_out;
+      if (have > 0) {
+        RETURN_IF_ERROR(base_->Append(
+            std::string_view(reinterpret_cast<const char*>(out_.data()), have)));
+      }
+      if (finish ? zs_.internal_state.state == ZSTATE_END
+                 : (zs_.avail_in == 0 && zs_.avail_out != 0)) {
+        return Status::Ok();
+      }
+    }
+  }
+
+  std::unique_ptr<WritableFile> base_;
+  std::vector<uint8_t> out_;
+  std::vector<uint8_t> level_buf_;
+  isal_zstream zs_;
+  bool closed_ = false;
 };
 
 class GzipWritableFile final : public WritableFile {
@@ -190,6 +283,9 @@ std::unique_ptr<ReadableFile> NewGzipReadableFile(std::unique_ptr<ReadableFile> 
 }
 
 std::unique_ptr<WritableFile> NewGzipWritableFile(std::unique_ptr<WritableFile> base, int level) {
+  if (level >= 1 && level <= ISAL_DEF_MAX_LEVEL) {
+    return std::make_unique<IsalGzipWritableFile>(std::move(base), level);
+  }
   return std::make_unique<GzipWritableFile>(std::move(base), level);
 }
 

@@ -1,5 +1,7 @@
-// gzip streams over the file layer (zlib). Used for TFRecord shards
-// (ExampleGen writes `.gz` shards) and for gzip IDX files.
+// gzip streams over the file layer. Used for TFRecord shards (ExampleGen
+// writes `.gz` shards) and for gzip IDX files. Reading and the fast levels
+// use ISA-L's igzip; levels 0 and 4..9 use zlib. Every stream is a standard
+// gzip member that any gzip reader (TensorFlow's included) reads.
 //
 // Not thread-safe: one stream per thread.
 #ifndef EDGEPIPE_DATA_COMPRESSION_H_
@@ -16,14 +18,16 @@ namespace edgepipe::data {
 bool HasGzipMagic(std::string_view prefix);
 
 // Wraps `base` and inflates it; concatenated gzip members are read as one
-// stream. Errors name the file, the compressed byte offset and zlib's reason:
-// "x.gz: bad gzip stream at compressed byte 10: invalid block type", or
+// stream. Errors name the file, the compressed byte offset and the reason:
+// "x.gz: bad gzip stream at compressed byte 10: invalid deflate block", or
 // "x.gz: gzip stream truncated after 4096 compressed bytes".
 std::unique_ptr<ReadableFile> NewGzipReadableFile(std::unique_ptr<ReadableFile> base);
 
-// Wraps `base` and deflates into it (a single gzip member). `level` is
-// zlib's 0..9; 1 is fastest (outside that range every call fails with
-// InvalidArgument). Close() finishes the stream and closes `base`.
+// Wraps `base` and deflates into it (a single gzip member). `level` 0..9:
+// 0 stores (zlib), 1..3 are ISA-L igzip's levels (about 5x faster than zlib's
+// level 1; level 1 compresses about as well as zlib's level 1), 4..9 are
+// zlib's levels (TensorFlow's default is 6). Outside 0..9 every call fails
+// with InvalidArgument. Close() finishes the stream and closes `base`.
 std::unique_ptr<WritableFile> NewGzipWritableFile(std::unique_ptr<WritableFile> base,
                                                   int level = 6);
 

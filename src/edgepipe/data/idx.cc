@@ -274,7 +274,7 @@ Result<IdxArray> ReadIdx(const std::string& path, Env* env) {
   const DType dtype = ArrayDTypeFor(type);
   const bool same_size = DTypeSize(dtype) == IdxTypeSize(type);
   if (same_size && data_bytes <= kDirectReadLimit) {
-    ASSIGN_OR_RETURN(out.array, Array::Zeros(dtype, shape));
+    ASSIGN_OR_RETURN(out.array, Array::Uninitialized(dtype, shape));
     char* dst = static_cast<char*>(out.array.raw_data());
     ASSIGN_OR_RETURN(got, ReadFull(*file, dst, data_bytes));
     if (got < data_bytes) return short_file(got);
@@ -294,7 +294,7 @@ Result<IdxArray> ReadIdx(const std::string& path, Env* env) {
     if (got < want) return short_file(staging.size());
   }
   RETURN_IF_ERROR(CheckAtEnd(*file, path, data_bytes, dims));
-  ASSIGN_OR_RETURN(out.array, Array::Zeros(dtype, shape));
+  ASSIGN_OR_RETURN(out.array, Array::Uninitialized(dtype, shape));
   ConvertFromBigEndian(type, staging.data(), out.array.raw_data(), count);
   return out;
 }
