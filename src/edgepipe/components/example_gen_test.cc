@@ -9,6 +9,7 @@
 #include <set>
 
 #include "edgepipe/core/array.h"
+#include "edgepipe/core/testing/fault_env.h"
 #include "edgepipe/data/example.pb.h"
 #include "edgepipe/data/idx.h"
 #include "edgepipe/data/tfrecord.h"
@@ -380,6 +381,34 @@ TEST_F(ExampleGenTest, BadInputsAreClearErrors) {
   EXPECT_FALSE(ParseSplitConfig("a:1,a:2").ok());
   EXPECT_THAT(ParseSplitConfig("train:x").status().message(), HasSubstr("\"x\""));
   EXPECT_FALSE(ParseInputFormat("parquet").ok());
+}
+
+TEST_F(ExampleGenTest, FullDiskOrFailedRenameLeavesNoArtifact) {
+  WriteIdxPair("digits", 3000, 8);
+  ExampleGenOptions o;
+  o.input = dir_.string();
+  o.format = InputFormat::kIdx;
+  o.show_progress = false;
+  o.output = Path("out");
+  {
+    FaultEnv env;
+    env.SetWriteByteLimit(10000);  // the disk fills up while shards are written
+    auto s = RunExampleGen(o, &env);
+    ASSERT_FALSE(s.ok());
+    EXPECT_THAT(s.status().message(), HasSubstr("data_tfrecord-"));
+  }
+  {
+    FaultEnv env;
+    env.FailNth(FaultEnv::Op::kRename, 1);  // the final rename into place fails
+    auto s = RunExampleGen(o, &env);
+    ASSERT_FALSE(s.ok());
+  }
+  EXPECT_FALSE(fs::exists(Path("out")));
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  }
+  // With a healthy disk the same run succeeds.
+  EXPECT_TRUE(RunExampleGen(o).ok());
 }
 
 }  // namespace
