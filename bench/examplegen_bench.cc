@@ -41,11 +41,16 @@ void BM_ExampleGenInProcess(benchmark::State& state) {
     }
     records += s->total();
   }
-  state.counters["records/s"] = benchmark::Counter(static_cast<double>(records),
-                                                   benchmark::Counter::kIsRate);
+  state.counters["records/s"] =
+      benchmark::Counter(static_cast<double>(records), benchmark::Counter::kIsRate);
   fs::remove_all(o.output);
 }
-BENCHMARK(BM_ExampleGenInProcess)->Arg(6)->Arg(1)->ArgName("gzip_level")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ExampleGenInProcess)
+    ->Arg(6)
+    ->Arg(1)
+    ->ArgName("gzip_level")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_ExampleGenCli(benchmark::State& state) {
   const std::string out = OutDir("_cli");
@@ -59,12 +64,16 @@ void BM_ExampleGenCli(benchmark::State& state) {
       return;
     }
   }
-  state.counters["records/s"] =
-      benchmark::Counter(70000.0 * static_cast<double>(state.iterations()),
-                         benchmark::Counter::kIsRate);
+  state.counters["records/s"] = benchmark::Counter(
+      70000.0 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   fs::remove_all(out);
 }
-BENCHMARK(BM_ExampleGenCli)->Arg(6)->Arg(1)->ArgName("gzip_level")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ExampleGenCli)
+    ->Arg(6)
+    ->Arg(1)
+    ->ArgName("gzip_level")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

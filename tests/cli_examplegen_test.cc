@@ -96,7 +96,7 @@ TEST_F(CliTest, ExampleGenOnMnistDigitsPrintsSplitCounts) {
 
 TEST_F(CliTest, HeadReadsTensorFlowWrittenFile) {
   CliRun r = Edgepipe("examples head " + std::string(EDGEPIPE_SHARED_DIR) +
-                   "/fixtures/tfx/mnist.tfrecord -n 1");
+                      "/fixtures/tfx/mnist.tfrecord -n 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("image_class: int64[1] = [9]"));
 }
@@ -114,7 +114,7 @@ TEST_F(CliTest, ErrorsAndUsage) {
 
   std::ofstream(dir_ / "bad.csv") << "a,b\n1,2\n\"3,4\n";
   CliRun bad_csv = Edgepipe("examplegen --input " + (dir_ / "bad.csv").string() +
-                         " --format csv --output " + (dir_ / "out").string());
+                            " --format csv --output " + (dir_ / "out").string());
   EXPECT_EQ(bad_csv.exit_code, 1);
   EXPECT_THAT(bad_csv.err, HasSubstr("bad.csv"));
   EXPECT_THAT(bad_csv.err, HasSubstr("line 3"));

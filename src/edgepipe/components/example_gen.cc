@@ -40,8 +40,8 @@ Status OpenShards(const std::string& root, const std::string& split, int num_sha
     data::TFRecordWriterOptions opts;
     opts.compression = data::Compression::kGzip;
     opts.gzip_level = level;
-    ASSIGN_OR_RETURN(auto w, data::TFRecordWriter::Open(JoinPath(dir, ShardName(i, num_shards)),
-                                                        opts, env));
+    ASSIGN_OR_RETURN(
+        auto w, data::TFRecordWriter::Open(JoinPath(dir, ShardName(i, num_shards)), opts, env));
     out->writers.push_back(std::move(w));
   }
   out->pending.resize(static_cast<size_t>(num_shards));
@@ -57,19 +57,19 @@ Status FlushPending(std::vector<SplitShards*>& sets) {
     }
   }
   std::vector<Status> results(jobs.size());
-  ThreadPool::Default()->ParallelFor(
-      static_cast<int64_t>(jobs.size()), 1, [&](int64_t begin, int64_t end) {
-        for (int64_t j = begin; j < end; ++j) {
-          auto [set, shard] = jobs[static_cast<size_t>(j)];
-          Status st;
-          for (const std::string* rec : set->pending[shard]) {
-            st = set->writers[shard]->Write(*rec);
-            if (!st.ok()) break;
-          }
-          set->pending[shard].clear();
-          results[static_cast<size_t>(j)] = st;
-        }
-      });
+  ThreadPool::Default()->ParallelFor(static_cast<int64_t>(jobs.size()), 1,
+                                     [&](int64_t begin, int64_t end) {
+                                       for (int64_t j = begin; j < end; ++j) {
+                                         auto [set, shard] = jobs[static_cast<size_t>(j)];
+                                         Status st;
+                                         for (const std::string* rec : set->pending[shard]) {
+                                           st = set->writers[shard]->Write(*rec);
+                                           if (!st.ok()) break;
+                                         }
+                                         set->pending[shard].clear();
+                                         results[static_cast<size_t>(j)] = st;
+                                       }
+                                     });
   for (Status& st : results) RETURN_IF_ERROR(st);
   return Status::Ok();
 }
@@ -94,7 +94,8 @@ Status ValidateSplits(const std::vector<SplitConfig>& splits) {
   if (splits.empty()) return Status::InvalidArgument("at least one output split is needed");
   for (size_t i = 0; i < splits.size(); ++i) {
     const SplitConfig& s = splits[i];
-    if (s.name.empty()) return Status::InvalidArgument("split " + std::to_string(i) + " has no name");
+    if (s.name.empty())
+      return Status::InvalidArgument("split " + std::to_string(i) + " has no name");
     if (s.name.find('/') != std::string::npos) {
       return Status::InvalidArgument("split name \"" + s.name + "\" must not contain '/'");
     }
@@ -113,9 +114,12 @@ Status ValidateSplits(const std::vector<SplitConfig>& splits) {
 
 std::string FormatName(InputFormat f) {
   switch (f) {
-    case InputFormat::kIdx: return "idx";
-    case InputFormat::kCsv: return "csv";
-    case InputFormat::kTFRecord: return "tfrecord";
+    case InputFormat::kIdx:
+      return "idx";
+    case InputFormat::kCsv:
+      return "csv";
+    case InputFormat::kTFRecord:
+      return "tfrecord";
   }
   return "?";
 }
@@ -167,7 +171,8 @@ Result<std::vector<SplitConfig>> ParseSplitConfig(std::string_view spec) {
   size_t pos = 0;
   while (pos <= spec.size()) {
     size_t comma = spec.find(',', pos);
-    std::string_view item = spec.substr(pos, comma == std::string_view::npos ? spec.npos : comma - pos);
+    std::string_view item =
+        spec.substr(pos, comma == std::string_view::npos ? spec.npos : comma - pos);
     size_t colon = item.find(':');
     if (colon == std::string_view::npos) {
       return Status::InvalidArgument("split spec \"" + std::string(item) +
@@ -178,8 +183,8 @@ Result<std::vector<SplitConfig>> ParseSplitConfig(std::string_view spec) {
     std::string_view num = item.substr(colon + 1);
     auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), s.hash_buckets);
     if (ec != std::errc() || ptr != num.data() + num.size()) {
-      return Status::InvalidArgument("split spec \"" + std::string(item) +
-                                     "\": buckets \"" + std::string(num) + "\" is not an integer");
+      return Status::InvalidArgument("split spec \"" + std::string(item) + "\": buckets \"" +
+                                     std::string(num) + "\" is not an integer");
     }
     out.push_back(std::move(s));
     if (comma == std::string_view::npos) break;
@@ -233,10 +238,9 @@ Result<ExampleGenSummary> RunExampleGen(const ExampleGenOptions& options, Env* e
       auto set = std::make_unique<SplitShards>();
       int total_buckets = 0;
       for (const SplitConfig& t : options.splits) total_buckets += t.hash_buckets;
-      int64_t expected =
-          expected_total < 0 ? -1 : expected_total * s.hash_buckets / total_buckets;
-      RETURN_IF_ERROR(OpenShards(root, s.name, shards_for(expected), options.gzip_level, env,
-                                 set.get()));
+      int64_t expected = expected_total < 0 ? -1 : expected_total * s.hash_buckets / total_buckets;
+      RETURN_IF_ERROR(
+          OpenShards(root, s.name, shards_for(expected), options.gzip_level, env, set.get()));
       outputs.push_back(std::move(set));
     }
   }
@@ -262,13 +266,11 @@ Result<ExampleGenSummary> RunExampleGen(const ExampleGenOptions& options, Env* e
       if (n == 0) break;
       if (fixed == nullptr) {
         hashes.resize(n);
-        ThreadPool::Default()->ParallelFor(static_cast<int64_t>(n), 512,
-                                           [&](int64_t b, int64_t e) {
-                                             for (int64_t i = b; i < e; ++i) {
-                                               hashes[static_cast<size_t>(i)] =
-                                                   Fingerprint64(chunk[static_cast<size_t>(i)]);
-                                             }
-                                           });
+        ThreadPool::Default()->ParallelFor(static_cast<int64_t>(n), 512, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) {
+            hashes[static_cast<size_t>(i)] = Fingerprint64(chunk[static_cast<size_t>(i)]);
+          }
+        });
       }
       for (size_t i = 0; i < n; ++i) {
         SplitShards* set =

@@ -38,7 +38,7 @@ class ExampleGenTest : public ::testing::Test {
   // Writes an IDX pair <prefix>-images-idx3-ubyte / -labels-idx1-ubyte of
   // `n` random 4x3 images; returns the images and labels.
   std::pair<std::vector<uint8_t>, std::vector<uint8_t>> WriteIdxPair(const std::string& prefix,
-                                                                      int n, unsigned seed) {
+                                                                     int n, unsigned seed) {
     std::mt19937 rng(seed);
     std::vector<uint8_t> pixels(static_cast<size_t>(n) * 12);
     std::vector<uint8_t> labels(static_cast<size_t>(n));
@@ -368,8 +368,8 @@ TEST_F(ExampleGenTest, BadInputsAreClearErrors) {
   EXPECT_THAT(no_labels.status().message(), HasSubstr("x-labels-idx1-ubyte"));
 
   // Wrong IDX magic.
-  ASSERT_TRUE(WriteFileAtomic(Path("x-labels-idx1-ubyte"), std::string("\x01\x02\x08\x01", 4) +
-                                                               std::string(4, '\0'))
+  ASSERT_TRUE(WriteFileAtomic(Path("x-labels-idx1-ubyte"),
+                              std::string("\x01\x02\x08\x01", 4) + std::string(4, '\0'))
                   .ok());
   auto bad_magic = RunExampleGen(o);
   ASSERT_FALSE(bad_magic.ok());

@@ -102,8 +102,8 @@ class IdxSource final : public ExampleSource {
     pixels_ = static_cast<size_t>(d_.images.num_elements() / std::max<int64_t>(1, count_));
   }
   Result<size_t> Next(size_t max, std::vector<std::string>* out) override {
-    const size_t n = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(max),
-                                                           count_ - pos_));
+    const size_t n =
+        static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(max), count_ - pos_));
     out->resize(n);
     const uint8_t* images = d_.images.data<uint8_t>().data();
     const uint8_t* labels = d_.labels.data<uint8_t>().data();
@@ -246,9 +246,10 @@ Result<std::vector<Partition>> OpenIdx(const std::string& input, Env* env) {
     std::string prefix = IdxImagesPrefix(Basename(input));
     if (prefix.empty()) {
       if (!env->Exists(input)) return Status::NotFound(input + ": no such file or folder");
-      return Status::InvalidArgument(input +
-                                     ": an IDX input must be a folder or a file named "
-                                     "<name>-images-idx3-ubyte[.gz] with its labels file beside it");
+      return Status::InvalidArgument(
+          input +
+          ": an IDX input must be a folder or a file named "
+          "<name>-images-idx3-ubyte[.gz] with its labels file beside it");
     }
     pairs.emplace_back(prefix, Dirname(input));
   }
@@ -264,8 +265,7 @@ Result<std::vector<Partition>> OpenIdx(const std::string& input, Env* env) {
       }
     }
     ASSIGN_OR_RETURN(std::string labels, FindIdxLabels(dir, prefix, env));
-    ASSIGN_OR_RETURN(data::IdxImagesAndLabels d,
-                     data::ReadIdxImagesAndLabels(images, labels, env));
+    ASSIGN_OR_RETURN(data::IdxImagesAndLabels d, data::ReadIdxImagesAndLabels(images, labels, env));
     parts.push_back({CanonicalSplitName(prefix), std::make_unique<IdxSource>(std::move(d))});
   }
   return parts;
@@ -310,8 +310,8 @@ Result<std::vector<Partition>> OpenTFRecord(const std::string& input, Env* env) 
   std::vector<Partition> parts;
   if (!env->IsDirectory(input)) {
     if (!env->Exists(input)) return Status::NotFound(input + ": no such file or folder");
-    parts.push_back({"data", std::make_unique<TFRecordSource>(
-                                 std::vector<std::string>{input}, env)});
+    parts.push_back(
+        {"data", std::make_unique<TFRecordSource>(std::vector<std::string>{input}, env)});
     return parts;
   }
   ASSIGN_OR_RETURN(auto names, env->ListDir(input));
@@ -335,9 +335,12 @@ Result<std::vector<Partition>> OpenPartitions(const std::string& input, InputFor
                                               const SourceOptions& options, Env* env) {
   if (input.empty()) return Status::InvalidArgument("no input given");
   switch (format) {
-    case InputFormat::kIdx: return OpenIdx(input, env);
-    case InputFormat::kCsv: return OpenCsv(input, options, env);
-    case InputFormat::kTFRecord: return OpenTFRecord(input, env);
+    case InputFormat::kIdx:
+      return OpenIdx(input, env);
+    case InputFormat::kCsv:
+      return OpenCsv(input, options, env);
+    case InputFormat::kTFRecord:
+      return OpenTFRecord(input, env);
   }
   return Status::InvalidArgument("unknown input format");
 }

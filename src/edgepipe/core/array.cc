@@ -6,31 +6,43 @@ namespace edgepipe {
 
 size_t DTypeSize(DType t) {
   switch (t) {
-    case DType::kFloat32: return 4;
-    case DType::kInt8: return 1;
-    case DType::kUInt8: return 1;
-    case DType::kInt32: return 4;
-    case DType::kInt64: return 8;
-    case DType::kBool: return 1;
+    case DType::kFloat32:
+      return 4;
+    case DType::kInt8:
+      return 1;
+    case DType::kUInt8:
+      return 1;
+    case DType::kInt32:
+      return 4;
+    case DType::kInt64:
+      return 8;
+    case DType::kBool:
+      return 1;
   }
   return 0;
 }
 
 std::string_view DTypeName(DType t) {
   switch (t) {
-    case DType::kFloat32: return "float32";
-    case DType::kInt8: return "int8";
-    case DType::kUInt8: return "uint8";
-    case DType::kInt32: return "int32";
-    case DType::kInt64: return "int64";
-    case DType::kBool: return "bool";
+    case DType::kFloat32:
+      return "float32";
+    case DType::kInt8:
+      return "int8";
+    case DType::kUInt8:
+      return "uint8";
+    case DType::kInt32:
+      return "int32";
+    case DType::kInt64:
+      return "int64";
+    case DType::kBool:
+      return "bool";
   }
   return "unknown";
 }
 
 Result<DType> ParseDType(std::string_view name) {
-  for (DType t : {DType::kFloat32, DType::kInt8, DType::kUInt8, DType::kInt32, DType::kInt64,
-                  DType::kBool}) {
+  for (DType t :
+       {DType::kFloat32, DType::kInt8, DType::kUInt8, DType::kInt32, DType::kInt64, DType::kBool}) {
     if (DTypeName(t) == name) return t;
   }
   return Status::InvalidArgument("unknown dtype \"" + std::string(name) +
@@ -40,7 +52,8 @@ Result<DType> ParseDType(std::string_view name) {
 Result<int64_t> NumElements(std::span<const int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
-    if (d < 0) return Status::InvalidArgument("shape " + ShapeToString(shape) + " has a negative dimension");
+    if (d < 0)
+      return Status::InvalidArgument("shape " + ShapeToString(shape) + " has a negative dimension");
     if (d != 0 && n > std::numeric_limits<int64_t>::max() / d) {
       return Status::InvalidArgument("shape " + ShapeToString(shape) + " overflows int64");
     }

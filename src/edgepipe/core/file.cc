@@ -247,8 +247,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view contents, Env* 
   return s;
 }
 
-Result<std::unique_ptr<AtomicDir>> AtomicDir::Create(const std::string& final_path,
-                                                     bool overwrite, Env* env) {
+Result<std::unique_ptr<AtomicDir>> AtomicDir::Create(const std::string& final_path, bool overwrite,
+                                                     Env* env) {
   if (final_path.empty()) return Status::InvalidArgument("output folder path is empty");
   if (env->Exists(final_path) && !overwrite) {
     return Status::AlreadyExists(final_path +

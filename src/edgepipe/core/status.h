@@ -89,7 +89,7 @@ std::ostream& operator<<(std::ostream& os, const Status& s);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result constructed from an OK status");
     if (std::get<Status>(v_).ok()) v_ = Status::Internal("Result constructed from OK status");
@@ -121,10 +121,10 @@ class [[nodiscard]] Result {
 #define EDGEPIPE_CONCAT_(a, b) EDGEPIPE_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function when `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                                 \
-  do {                                                        \
-    ::edgepipe::Status edgepipe_status_ = (expr);             \
-    if (!edgepipe_status_.ok()) return edgepipe_status_;      \
+#define RETURN_IF_ERROR(expr)                            \
+  do {                                                   \
+    ::edgepipe::Status edgepipe_status_ = (expr);        \
+    if (!edgepipe_status_.ok()) return edgepipe_status_; \
   } while (false)
 
 // Evaluates `rexpr` (a Result<T>); on error returns its Status, otherwise

@@ -18,13 +18,20 @@ std::string ZlibReason(const z_stream& zs, int rc) {
 
 const char* IsalInflateReason(int rc) {
   switch (rc) {
-    case ISAL_INVALID_BLOCK: return "invalid deflate block";
-    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
-    case ISAL_INVALID_LOOKBACK: return "invalid lookback distance";
-    case ISAL_INVALID_WRAPPER: return "invalid gzip header";
-    case ISAL_UNSUPPORTED_METHOD: return "unsupported compression method";
-    case ISAL_INCORRECT_CHECKSUM: return "gzip trailer crc32 or length mismatch";
-    default: return "inflate error";
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid lookback distance";
+    case ISAL_INVALID_WRAPPER:
+      return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM:
+      return "gzip trailer crc32 or length mismatch";
+    default:
+      return "inflate error";
   }
 }
 
@@ -138,9 +145,12 @@ class IsalGzipWritableFile final : public WritableFile {
  private:
   static size_t LevelBufSize(int level) {
     switch (level) {
-      case 1: return ISAL_DEF_LVL1_DEFAULT;
-      case 2: return ISAL_DEF_LVL2_DEFAULT;
-      default: return ISAL_DEF_LVL3_DEFAULT;
+      case 1:
+        return ISAL_DEF_LVL1_DEFAULT;
+      case 2:
+        return ISAL_DEF_LVL2_DEFAULT;
+      default:
+        return ISAL_DEF_LVL3_DEFAULT;
     }
   }
   Status Pump(bool finish) {
@@ -153,8 +163,8 @@ class IsalGzipWritableFile final : public WritableFile {
       }
       const size_t have = out_.size() - zs_.avail_out;
       if (have > 0) {
-        RETURN_IF_ERROR(base_->Append(
-            std::string_view(reinterpret_cast<const char*>(out_.data()), have)));
+        RETURN_IF_ERROR(
+            base_->Append(std::string_view(reinterpret_cast<const char*>(out_.data()), have)));
       }
       if (finish ? zs_.internal_state.state == ZSTATE_END
                  : (zs_.avail_in == 0 && zs_.avail_out != 0)) {
