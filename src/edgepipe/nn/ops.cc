@@ -56,14 +56,16 @@ Result<Var> MatMul(const Var& a, const Var& b) {
   Shape ys = as;
   ys.back() = n;
   Tensor y = Tensor::Empty(ys);
-  AsMat(y, m).noalias() = AsMat(a.value(), m) * AsMat(b.value(), k);
+  internal::Product(AsMat(y, m), AsMat(a.value(), m), AsMat(b.value(), k), false);
   return MakeOpResult(std::move(y), {a, b}, [m, k](Node& self) {
     const Tensor& g = self.grad;
     if (Tensor* ga = self.InputGrad(0)) {
-      AsMat(*ga, m).noalias() += AsMat(g, m) * AsMat(self.inputs[1]->value, k).transpose();
+      internal::Product(AsMat(*ga, m), AsMat(g, m), AsMat(self.inputs[1]->value, k).transpose(),
+                        true);
     }
     if (Tensor* gb = self.InputGrad(1)) {
-      AsMat(*gb, k).noalias() += AsMat(self.inputs[0]->value, m).transpose() * AsMat(g, m);
+      internal::Product(AsMat(*gb, k), AsMat(self.inputs[0]->value, m).transpose(), AsMat(g, m),
+                        true);
     }
   });
 }

@@ -2,7 +2,13 @@
 
 #include <cmath>
 
+#include "edgepipe/nn/eigen_util.h"
+
 namespace edgepipe::nn {
+namespace {
+using Arr = Eigen::Map<Eigen::ArrayXf>;
+using CArr = Eigen::Map<const Eigen::ArrayXf>;
+}  // namespace
 
 void Optimizer::Apply(std::span<Var> params) {
   ++iterations_;
@@ -24,15 +30,19 @@ nlohmann::json SGD::Config() const {
 
 void SGD::Update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, int64_t) {
   const float lr = learning_rate_;
+  Arr wa(w, n);
+  CArr ga(g, n);
   if (slots.empty()) {
-    for (int64_t i = 0; i < n; ++i) w[i] -= lr * g[i];
+    wa -= lr * ga;
     return;
   }
-  float* v = slots[0].data();
+  Arr v(slots[0].data(), n);
   const float m = momentum_;
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = m * v[i] - lr * g[i];
-    w[i] += nesterov_ ? m * v[i] - lr * g[i] : v[i];
+  v = m * v - lr * ga;
+  if (nesterov_) {
+    wa += m * v - lr * ga;
+  } else {
+    wa += v;
   }
 }
 
@@ -46,20 +56,16 @@ nlohmann::json RMSprop::Config() const {
 
 void RMSprop::Update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, int64_t) {
   const float lr = learning_rate_, rho = rho_, eps = epsilon_;
-  float* ms = slots[0].data();
+  Arr wa(w, n), ms(slots[0].data(), n);
+  CArr ga(g, n);
+  ms = rho * ms + (1 - rho) * ga.square();
   if (slots.size() == 1) {
-    for (int64_t i = 0; i < n; ++i) {
-      ms[i] = rho * ms[i] + (1 - rho) * g[i] * g[i];
-      w[i] -= lr * g[i] / (std::sqrt(ms[i]) + eps);
-    }
+    wa -= lr * ga / (ms.sqrt() + eps);
     return;
   }
-  float* mom = slots[1].data();
-  for (int64_t i = 0; i < n; ++i) {
-    ms[i] = rho * ms[i] + (1 - rho) * g[i] * g[i];
-    mom[i] = momentum_ * mom[i] + lr * g[i] / std::sqrt(ms[i] + eps);
-    w[i] -= mom[i];
-  }
+  Arr mom(slots[1].data(), n);
+  mom = momentum_ * mom + lr * ga / (ms + eps).sqrt();
+  wa -= mom;
 }
 
 nlohmann::json Adam::Config() const {
@@ -75,13 +81,11 @@ void Adam::Update(float* w, const float* g, int64_t n, std::vector<Tensor>& slot
   const float alpha = static_cast<float>(learning_rate_ * std::sqrt(1.0 - std::pow(beta_2_, t)) /
                                          (1.0 - std::pow(beta_1_, t)));
   const float b1 = beta_1_, b2 = beta_2_, eps = epsilon_;
-  float* m = slots[0].data();
-  float* v = slots[1].data();
-  for (int64_t i = 0; i < n; ++i) {
-    m[i] = b1 * m[i] + (1 - b1) * g[i];
-    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-    w[i] -= alpha * m[i] / (std::sqrt(v[i]) + eps);
-  }
+  Arr wa(w, n), m(slots[0].data(), n), v(slots[1].data(), n);
+  CArr ga(g, n);
+  m = b1 * m + (1 - b1) * ga;
+  v = b2 * v + (1 - b2) * ga.square();
+  wa -= alpha * m / (v.sqrt() + eps);
 }
 
 }  // namespace edgepipe::nn
