@@ -60,28 +60,47 @@ Var Elementwise(const Var& x, const Tensor& z, F f, DF df) {
   });
 }
 
-// mean_r -sum_j z log(clip(p / sum_j p)), Keras' formula for probabilities.
-// The row sum is treated as a constant in the gradient (exact for rows that
-// sum to 1, which is what probabilities do).
+// Per row: -sum_j z_j log(clip(q_j)) with q = p / sum(p), Keras' formula for
+// probabilities; then the batch mean. Gradient (unclipped q_j):
+// a_j = -z_j / q_j, dL/dp_k = (a_k - sum_j a_j q_j) / sum(p).
 Result<Var> CrossentropyFromProbabilities(const Var& y_pred, const Tensor& z) {
   const int64_t c = y_pred.shape().back();
   const int64_t rows = c == 0 ? 0 : y_pred.value().size() / c;
-  Tensor sums = Tensor::Empty(y_pred.shape());
+  Tensor per = Tensor::Empty({rows});
+  const float* p = y_pred.value().data();
   for (int64_t r = 0; r < rows; ++r) {
-    float s = 0;
-    for (int64_t j = 0; j < c; ++j) s += y_pred.value().data()[r * c + j];
-    for (int64_t j = 0; j < c; ++j) sums.data()[r * c + j] = s;
+    float sum = 0;
+    for (int64_t j = 0; j < c; ++j) sum += p[r * c + j];
+    double loss = 0;
+    for (int64_t j = 0; j < c; ++j) {
+      const float q = std::clamp(p[r * c + j] / sum, kEpsilon, 1 - kEpsilon);
+      loss -= z.data()[r * c + j] * std::log(q);
+    }
+    per.data()[r] = static_cast<float>(loss);
   }
-  Var logp = Elementwise(
-      y_pred, sums,
-      [](float x, float s) { return std::log(std::clamp(x / s, kEpsilon, 1 - kEpsilon)); },
-      [](float x, float s) {
-        const float q = x / s;
-        return (q > kEpsilon && q < 1 - kEpsilon) ? 1.0f / x : 0.0f;
-      });
-  ASSIGN_OR_RETURN(Var prod, Mul(logp, Var::Constant(z)));
-  ASSIGN_OR_RETURN(Var per_example, ReduceSum(prod, -1));
-  return ReduceMean(ScaleShift(per_example, -1.0f, 0.0f));
+  Var per_example = MakeOpResult(std::move(per), {y_pred}, [z, rows, c](Node& self) {
+    Tensor* gx = self.InputGrad(0);
+    if (gx == nullptr) return;
+    const float* pv = self.inputs[0]->value.data();
+    std::vector<float> a(static_cast<size_t>(c)), q(static_cast<size_t>(c));
+    for (int64_t r = 0; r < rows; ++r) {
+      float sum = 0;
+      for (int64_t j = 0; j < c; ++j) sum += pv[r * c + j];
+      float dot = 0;
+      for (int64_t j = 0; j < c; ++j) {
+        const size_t sj = static_cast<size_t>(j);
+        q[sj] = pv[r * c + j] / sum;
+        const bool clipped = !(q[sj] > kEpsilon && q[sj] < 1 - kEpsilon);
+        a[sj] = clipped ? 0.0f : -z.data()[r * c + j] / q[sj];
+        dot += a[sj] * q[sj];
+      }
+      const float g = self.grad.data()[r];
+      for (int64_t j = 0; j < c; ++j) {
+        gx->data()[r * c + j] += g * (a[static_cast<size_t>(j)] - dot) / sum;
+      }
+    }
+  });
+  return ReduceMean(per_example);
 }
 
 Result<Var> MeanOverLastThenBatch(const Var& per_element) {
