@@ -43,11 +43,11 @@ Result<Shape> Conv2D::DoBuild(const std::vector<Shape>& input_shapes) {
 
 Result<Var> Conv2D::Call(std::span<const Var> inputs, const CallContext&) {
   if (inputs.size() != 1) return Error("expects 1 input");
-  Result<Var> y = nn::Conv2D(inputs[0], kernel_, options_.strides.h, options_.strides.w, padding_);
+  Result<Var> y = ops::Conv2D(inputs[0], kernel_, options_.strides.h, options_.strides.w, padding_);
   if (!y.ok()) return Error(y.status().message());
   Var out = *y;
   if (options_.use_bias) {
-    ASSIGN_OR_RETURN(out, BiasAdd(out, bias_));
+    ASSIGN_OR_RETURN(out, ops::BiasAdd(out, bias_));
   }
   return ApplyActivation(options_.activation, out);
 }
@@ -100,11 +100,11 @@ Result<Shape> DepthwiseConv2D::DoBuild(const std::vector<Shape>& input_shapes) {
 Result<Var> DepthwiseConv2D::Call(std::span<const Var> inputs, const CallContext&) {
   if (inputs.size() != 1) return Error("expects 1 input");
   Result<Var> y =
-      nn::DepthwiseConv2D(inputs[0], kernel_, options_.strides.h, options_.strides.w, padding_);
+      ops::DepthwiseConv2D(inputs[0], kernel_, options_.strides.h, options_.strides.w, padding_);
   if (!y.ok()) return Error(y.status().message());
   Var out = *y;
   if (options_.use_bias) {
-    ASSIGN_OR_RETURN(out, BiasAdd(out, bias_));
+    ASSIGN_OR_RETURN(out, ops::BiasAdd(out, bias_));
   }
   return ApplyActivation(options_.activation, out);
 }
@@ -146,7 +146,7 @@ Result<Shape> Pooling2D::DoBuild(const std::vector<Shape>& input_shapes) {
 
 Result<Var> Pooling2D::Call(std::span<const Var> inputs, const CallContext&) {
   if (inputs.size() != 1) return Error("expects 1 input");
-  return max_ ? MaxPool2D(inputs[0], window_) : AvgPool2D(inputs[0], window_);
+  return max_ ? ops::MaxPool2D(inputs[0], window_) : ops::AvgPool2D(inputs[0], window_);
 }
 
 nlohmann::json Pooling2D::Config() const {
@@ -167,7 +167,7 @@ Result<Shape> GlobalAveragePooling2D::DoBuild(const std::vector<Shape>& input_sh
 
 Result<Var> GlobalAveragePooling2D::Call(std::span<const Var> inputs, const CallContext&) {
   if (inputs.size() != 1) return Error("expects 1 input");
-  return GlobalAvgPool2D(inputs[0]);
+  return ops::GlobalAvgPool2D(inputs[0]);
 }
 
 // ---- BatchNormalization
@@ -192,12 +192,12 @@ Result<Shape> BatchNormalization::DoBuild(const std::vector<Shape>& input_shapes
 Result<Var> BatchNormalization::Call(std::span<const Var> inputs, const CallContext& ctx) {
   if (inputs.size() != 1) return Error("expects 1 input");
   if (!ctx.training) {
-    return BatchNormInference(inputs[0], gamma_, beta_, moving_mean_.value(),
-                              moving_variance_.value(), options_.epsilon);
+    return ops::BatchNormInference(inputs[0], gamma_, beta_, moving_mean_.value(),
+                                   moving_variance_.value(), options_.epsilon);
   }
   Tensor mean, var;
   ASSIGN_OR_RETURN(Var y,
-                   BatchNormTraining(inputs[0], gamma_, beta_, options_.epsilon, &mean, &var));
+                   ops::BatchNormTraining(inputs[0], gamma_, beta_, options_.epsilon, &mean, &var));
   const float mom = options_.momentum;
   Tensor& mm = moving_mean_.mutable_value();
   Tensor& mv = moving_variance_.mutable_value();

@@ -126,6 +126,8 @@ Result<int64_t> ConvOutputSize(int64_t in, int64_t k, int64_t s, Padding p) {
   return (in - k) / s + 1;
 }
 
+namespace ops {
+
 Result<Var> Conv2D(const Var& x, const Var& kernel, int64_t stride_h, int64_t stride_w,
                    Padding padding) {
   const Shape& ks = kernel.shape();
@@ -453,4 +455,5 @@ Result<Var> BatchNormInference(const Var& x, const Var& gamma, const Var& beta, 
   });
 }
 
+}  // namespace ops
 }  // namespace edgepipe::nn

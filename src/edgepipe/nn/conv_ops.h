@@ -34,6 +34,8 @@ struct Window2D {
 // Output size of one spatial dim, or an error when the window does not fit.
 Result<int64_t> ConvOutputSize(int64_t in, int64_t k, int64_t s, Padding p);
 
+namespace ops {
+
 Result<Var> Conv2D(const Var& x, const Var& kernel, int64_t stride_h, int64_t stride_w,
                    Padding padding);
 Result<Var> DepthwiseConv2D(const Var& x, const Var& kernel, int64_t stride_h, int64_t stride_w,
@@ -53,6 +55,7 @@ Result<Var> BatchNormTraining(const Var& x, const Var& gamma, const Var& beta, f
 Result<Var> BatchNormInference(const Var& x, const Var& gamma, const Var& beta, const Tensor& mean,
                                const Tensor& var, float epsilon);
 
+}  // namespace ops
 }  // namespace edgepipe::nn
 
 #endif  // EDGEPIPE_NN_CONV_OPS_H_

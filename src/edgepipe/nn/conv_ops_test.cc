@@ -17,6 +17,8 @@
 namespace edgepipe::nn {
 namespace {
 
+using namespace ops;  // NOLINT
+
 using ::testing::HasSubstr;
 
 Tensor RandomTensor(Shape shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {

@@ -59,9 +59,9 @@ Result<Var> Dense::Call(std::span<const Var> inputs, const CallContext&) {
     return Error("input shape " + ShapeToString(xs) + " does not match the kernel " +
                  ShapeToString(kernel_.shape()));
   }
-  ASSIGN_OR_RETURN(Var y, MatMul(inputs[0], kernel_));
+  ASSIGN_OR_RETURN(Var y, ops::MatMul(inputs[0], kernel_));
   if (use_bias_) {
-    ASSIGN_OR_RETURN(y, BiasAdd(y, bias_));
+    ASSIGN_OR_RETURN(y, ops::BiasAdd(y, bias_));
   }
   return ApplyActivation(activation_, y);
 }
@@ -89,7 +89,7 @@ Result<Var> Dropout::Call(std::span<const Var> inputs, const CallContext& ctx) {
   if (inputs.size() != 1) return Error("expects 1 input");
   if (!ctx.training || rate_ == 0.0f) return inputs[0];
   if (ctx.rng == nullptr) return Error("training call without a random generator");
-  return nn::Dropout(inputs[0], rate_, *ctx.rng);
+  return ops::Dropout(inputs[0], rate_, *ctx.rng);
 }
 
 nlohmann::json Dropout::Config() const { return {{"name", name()}, {"rate", rate_}}; }
@@ -137,7 +137,7 @@ Result<Shape> Flatten::DoBuild(const std::vector<Shape>& input_shapes) {
 
 Result<Var> Flatten::Call(std::span<const Var> inputs, const CallContext&) {
   if (inputs.size() != 1) return Error("expects 1 input");
-  return nn::Reshape(inputs[0], {inputs[0].shape()[0], -1});
+  return ops::Reshape(inputs[0], {inputs[0].shape()[0], -1});
 }
 
 Result<Shape> Reshape::DoBuild(const std::vector<Shape>& input_shapes) {
@@ -169,7 +169,7 @@ Result<Var> Reshape::Call(std::span<const Var> inputs, const CallContext&) {
   if (inputs.size() != 1) return Error("expects 1 input");
   Shape s{inputs[0].shape()[0]};
   s.insert(s.end(), resolved_.begin(), resolved_.end());
-  return nn::Reshape(inputs[0], s);
+  return ops::Reshape(inputs[0], s);
 }
 
 nlohmann::json Reshape::Config() const { return {{"name", name()}, {"target_shape", target_}}; }
@@ -191,7 +191,7 @@ Result<Var> AddLayer::Call(std::span<const Var> inputs, const CallContext&) {
   if (inputs.size() < 2) return Error("needs at least 2 inputs");
   Var y = inputs[0];
   for (size_t i = 1; i < inputs.size(); ++i) {
-    ASSIGN_OR_RETURN(y, nn::Add(y, inputs[i]));
+    ASSIGN_OR_RETURN(y, ops::Add(y, inputs[i]));
   }
   return y;
 }
@@ -221,7 +221,7 @@ Result<Shape> Concatenate::DoBuild(const std::vector<Shape>& input_shapes) {
 }
 
 Result<Var> Concatenate::Call(std::span<const Var> inputs, const CallContext&) {
-  return nn::Concat(inputs, axis_);
+  return ops::Concat(inputs, axis_);
 }
 
 nlohmann::json Concatenate::Config() const { return {{"name", name()}, {"axis", axis_}}; }
@@ -235,7 +235,7 @@ Result<Shape> Rescaling::DoBuild(const std::vector<Shape>& input_shapes) {
 
 Result<Var> Rescaling::Call(std::span<const Var> inputs, const CallContext&) {
   if (inputs.size() != 1) return Error("expects 1 input");
-  return ScaleShift(inputs[0], scale_, offset_);
+  return ops::ScaleShift(inputs[0], scale_, offset_);
 }
 
 nlohmann::json Rescaling::Config() const {
@@ -315,7 +315,7 @@ Result<Var> Normalization::Call(std::span<const Var> inputs, const CallContext&)
     scale.data()[j] = s;
     shift.data()[j] = -m.data()[j] * s;
   }
-  return ChannelAffine(inputs[0], scale, shift);
+  return ops::ChannelAffine(inputs[0], scale, shift);
 }
 
 }  // namespace edgepipe::nn::layers

@@ -96,11 +96,11 @@ bool IsKnownActivation(std::string_view name) {
 
 Result<Var> ApplyActivation(std::string_view name, const Var& x) {
   if (name.empty() || name == "linear") return x;
-  if (name == "relu") return Relu(x);
-  if (name == "relu6") return Relu6(x);
-  if (name == "sigmoid") return Sigmoid(x);
-  if (name == "tanh") return Tanh(x);
-  if (name == "softmax") return Softmax(x);
+  if (name == "relu") return ops::Relu(x);
+  if (name == "relu6") return ops::Relu6(x);
+  if (name == "sigmoid") return ops::Sigmoid(x);
+  if (name == "tanh") return ops::Tanh(x);
+  if (name == "softmax") return ops::Softmax(x);
   return Status::InvalidArgument("unknown activation \"" + std::string(name) +
                                  "\" (expected linear, relu, relu6, sigmoid, tanh or softmax)");
 }

@@ -9,6 +9,8 @@
 namespace edgepipe::nn {
 namespace {
 
+using namespace ops;  // NOLINT: losses are written in ops
+
 constexpr float kEpsilon = 1e-7f;
 
 Result<std::vector<int64_t>> ClassIds(std::string_view loss, const Array& y_true) {

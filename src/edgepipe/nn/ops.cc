@@ -7,7 +7,7 @@
 
 #include "edgepipe/nn/eigen_util.h"
 
-namespace edgepipe::nn {
+namespace edgepipe::nn::ops {
 namespace {
 
 using internal::AsArr;
@@ -138,7 +138,7 @@ Result<Var> ChannelAffine(const Var& x, const Tensor& scale, const Tensor& shift
 
 Var Relu(const Var& x) {
   return Unary(
-      x, [](float v) { return v > 0.0f ? v : 0.0f; },
+      x, [](float v) { return v < 0.0f ? 0.0f : v; },  // NaN propagates, as in TF
       [](float v, float) { return v > 0.0f ? 1.0f : 0.0f; });
 }
 
@@ -419,4 +419,4 @@ Result<Var> SparseSoftmaxCrossEntropy(const Var& logits, std::span<const int64_t
   });
 }
 
-}  // namespace edgepipe::nn
+}  // namespace edgepipe::nn::ops

@@ -1,4 +1,5 @@
-// Differentiable math ops on Vars (see autodiff.h): dense algebra,
+// Differentiable math ops on Vars (namespace nn::ops, apart from the
+// same-named Keras layers in nn::layers) (see autodiff.h): dense algebra,
 // activations, softmax, dropout, reshape/concat and reductions.
 //
 // Every op checks its operands' shapes and fails with a message naming the op
@@ -20,7 +21,7 @@
 #include "edgepipe/nn/autodiff.h"
 #include "edgepipe/nn/random.h"
 
-namespace edgepipe::nn {
+namespace edgepipe::nn::ops {
 
 // a [..., K] x b [K, N] -> [..., N] (leading dims of a are flattened).
 Result<Var> MatMul(const Var& a, const Var& b);
@@ -61,6 +62,6 @@ Result<Var> ReduceMean(const Var& x, std::optional<int> axis = std::nullopt, boo
 // [0, C) -> [N]. Fails naming the first label out of range.
 Result<Var> SparseSoftmaxCrossEntropy(const Var& logits, std::span<const int64_t> labels);
 
-}  // namespace edgepipe::nn
+}  // namespace edgepipe::nn::ops
 
 #endif  // EDGEPIPE_NN_OPS_H_

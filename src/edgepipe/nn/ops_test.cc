@@ -13,6 +13,8 @@
 namespace edgepipe::nn {
 namespace {
 
+using namespace ops;  // NOLINT
+
 using ::testing::HasSubstr;
 
 Tensor RandomTensor(Shape shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
@@ -88,6 +90,9 @@ TEST(OpsTest, ActivationValues) {
   EXPECT_THAT(Relu6(C(x)).value().ToVector(), ::testing::ElementsAre(0, 0.5f, 3, 6));
   EXPECT_NEAR(Sigmoid(C(x)).value().data()[0], 1.0 / (1.0 + std::exp(2.0)), 1e-6);
   EXPECT_NEAR(Tanh(C(x)).value().data()[1], std::tanh(0.5), 1e-6);
+  // NaN propagates through relu (so Fit can report a NaN loss).
+  EXPECT_TRUE(
+      std::isnan(Relu(C(*Tensor::FromVector({1}, std::vector<float>{NAN}))).value().data()[0]));
   // Sigmoid is finite far out on both tails.
   Tensor far = *Tensor::FromVector({2}, std::vector<float>{-200, 200});
   EXPECT_THAT(Sigmoid(C(far)).value().ToVector(), ::testing::ElementsAre(0.0f, 1.0f));
