@@ -1,5 +1,6 @@
 #include "edgepipe/nn/tensor.h"
 
+#include <atomic>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
@@ -32,6 +33,7 @@ class BufferPool {
     }
     void* p = std::aligned_alloc(64, bytes);
     if (p == nullptr) throw std::bad_alloc();
+    system_allocations_.fetch_add(1, std::memory_order_relaxed);
     return static_cast<float*>(p);
   }
 
@@ -47,6 +49,8 @@ class BufferPool {
     std::free(p);
   }
 
+  int64_t system_allocations() const { return system_allocations_.load(); }
+
   size_t cached() {
     std::lock_guard<std::mutex> lock(mu_);
     return cached_;
@@ -57,6 +61,7 @@ class BufferPool {
   std::mutex mu_;
   std::unordered_map<size_t, std::vector<void*>> free_;
   size_t cached_ = 0;
+  std::atomic<int64_t> system_allocations_{0};
 };
 
 }  // namespace
@@ -181,5 +186,6 @@ void Tensor::CopyFrom(const Tensor& other) {
 }
 
 size_t TensorPoolCachedBytes() { return BufferPool::Get().cached(); }
+int64_t TensorPoolSystemAllocations() { return BufferPool::Get().system_allocations(); }
 
 }  // namespace edgepipe::nn

@@ -77,6 +77,9 @@ class Tensor {
 
 // Bytes currently cached by the buffer pool (for tests and diagnostics).
 size_t TensorPoolCachedBytes();
+// Buffers the pool has obtained from the system allocator so far (a training
+// loop in steady state adds none).
+int64_t TensorPoolSystemAllocations();
 
 }  // namespace edgepipe::nn
 
