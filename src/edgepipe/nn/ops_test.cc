@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "edgepipe/nn/gradient_check.h"
+#include "edgepipe/nn/parallel.h"
 
 namespace edgepipe::nn {
 namespace {
@@ -57,6 +59,31 @@ TEST(OpsTest, MatMulGradient) {
   EXPECT_EQ(CheckGradients([](auto v) { return MatMul(v[0], v[1]); },
                            {RandomTensor({2, 3, 4}, 3), RandomTensor({4, 2}, 4)}),
             Status::Ok());
+}
+
+TEST(OpsTest, ParallelMatMulMatchesSerial) {
+  // Big enough to be split over threads, forward and both gradients; shapes
+  // that split by rows and by columns.
+  for (auto [m, k, n] :
+       {std::tuple<int64_t, int64_t, int64_t>{64, 300, 32}, {40, 784, 64}, {8, 200, 400}}) {
+    Tensor a = RandomTensor({m, k}, 1), b = RandomTensor({k, n}, 2);
+    std::vector<std::vector<float>> results[2];
+    for (int threads : {1, 2}) {
+      SetNumThreads(threads);
+      Var va = Var::Parameter(a.Clone()), vb = Var::Parameter(b.Clone());
+      Var y = *MatMul(va, vb);
+      ASSERT_EQ(Backward(*ReduceSum(*Mul(y, y))), Status::Ok());
+      results[threads - 1] = {y.value().ToVector(), va.grad().ToVector(), vb.grad().ToVector()};
+    }
+    SetNumThreads(1);
+    for (size_t r = 0; r < 3; ++r) {
+      ASSERT_EQ(results[0][r].size(), results[1][r].size());
+      for (size_t i = 0; i < results[0][r].size(); ++i) {
+        ASSERT_NEAR(results[0][r][i], results[1][r][i], 1e-3f * (1 + std::abs(results[0][r][i])))
+            << "result " << r << " element " << i;
+      }
+    }
+  }
 }
 
 TEST(OpsTest, BiasAddAddMulGradients) {
