@@ -227,44 +227,73 @@ Result<Var> DepthwiseConv2D(const Var& x, const Var& kernel, int64_t stride_h, i
   });
 }
 
-Result<Var> MaxPool2D(const Var& x, const Window2D& wnd) {
-  ASSIGN_OR_RETURN(Geo g,
-                   MakeGeo("MaxPool2D", x.shape(), wnd.kh, wnd.kw, wnd.sh, wnd.sw, wnd.padding));
-  Tensor y = Tensor::Empty({g.n, g.oh, g.ow, g.c});
-  auto argmax = std::make_shared<std::vector<int64_t>>(static_cast<size_t>(y.size()));
-  const float* xp = x.value().data();
-  ForEachImage(g, g.oh * g.ow * g.kh * g.kw * g.c, [&](int64_t n) {
-    for (int64_t oy = 0; oy < g.oh; ++oy) {
-      for (int64_t ox = 0; ox < g.ow; ++ox) {
-        const int64_t o = ((n * g.oh + oy) * g.ow + ox) * g.c;
-        float* yr = y.data() + o;
-        int64_t* ar = argmax->data() + o;
-        std::fill_n(yr, g.c, -std::numeric_limits<float>::infinity());
-        std::fill_n(ar, g.c, int64_t{-1});
-        for (int64_t ky = 0; ky < g.kh; ++ky) {
-          const int64_t iy = oy * g.sh - g.pt + ky;
-          if (iy < 0 || iy >= g.h) continue;
-          for (int64_t kx = 0; kx < g.kw; ++kx) {
-            const int64_t ix = ox * g.sw - g.pl + kx;
-            if (ix < 0 || ix >= g.w) continue;
-            const int64_t xo = ((n * g.h + iy) * g.w + ix) * g.c;
+namespace {
+
+// Visits every output of a max pool with the flat input index of its window's
+// first maximum. Used by the forward pass and again by the backward pass
+// (recomputing beats storing indices: no per-step allocation).
+template <typename F>
+void ForEachMax(const Geo& g, const float* xp, int64_t n, F&& f) {
+  std::vector<int64_t> best(static_cast<size_t>(g.c));
+  std::vector<float> value(static_cast<size_t>(g.c));
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      bool first = true;
+      for (int64_t ky = 0; ky < g.kh; ++ky) {
+        const int64_t iy = oy * g.sh - g.pt + ky;
+        if (iy < 0 || iy >= g.h) continue;
+        for (int64_t kx = 0; kx < g.kw; ++kx) {
+          const int64_t ix = ox * g.sw - g.pl + kx;
+          if (ix < 0 || ix >= g.w) continue;
+          const int64_t xo = ((n * g.h + iy) * g.w + ix) * g.c;
+          const float* xr = xp + xo;
+          if (first) {
             for (int64_t c = 0; c < g.c; ++c) {
-              if (xp[xo + c] > yr[c] || ar[c] < 0) {
-                yr[c] = xp[xo + c];
-                ar[c] = xo + c;
-              }
+              value[static_cast<size_t>(c)] = xr[c];
+              best[static_cast<size_t>(c)] = xo + c;
+            }
+            first = false;
+            continue;
+          }
+          for (int64_t c = 0; c < g.c; ++c) {
+            const float v = xr[c];
+            float& bv = value[static_cast<size_t>(c)];
+            // Replace on a larger value, or on NaN (which then sticks), so
+            // that NaN propagates as in TensorFlow.
+            if ((v > bv || v != v) && bv == bv) {
+              bv = v;
+              best[static_cast<size_t>(c)] = xo + c;
             }
           }
         }
       }
+      const int64_t o = ((n * g.oh + oy) * g.ow + ox) * g.c;
+      for (int64_t c = 0; c < g.c; ++c) f(o + c, best[static_cast<size_t>(c)]);
     }
+  }
+}
+
+}  // namespace
+
+Result<Var> MaxPool2D(const Var& x, const Window2D& wnd) {
+  ASSIGN_OR_RETURN(Geo g,
+                   MakeGeo("MaxPool2D", x.shape(), wnd.kh, wnd.kw, wnd.sh, wnd.sw, wnd.padding));
+  Tensor y = Tensor::Empty({g.n, g.oh, g.ow, g.c});
+  const float* xp = x.value().data();
+  float* yp = y.data();
+  ForEachImage(g, g.oh * g.ow * g.kh * g.kw * g.c, [&](int64_t n) {
+    ForEachMax(g, xp, n, [&](int64_t out, int64_t in) { yp[out] = xp[in]; });
   });
-  return MakeOpResult(std::move(y), {x}, [argmax](Node& self) {
-    if (Tensor* gx = self.InputGrad(0)) {
-      for (size_t i = 0; i < argmax->size(); ++i) {
-        gx->data()[(*argmax)[i]] += self.grad.data()[i];
-      }
-    }
+  return MakeOpResult(std::move(y), {x}, [g](Node& self) {
+    Tensor* gx = self.InputGrad(0);
+    if (gx == nullptr) return;
+    const float* xv = self.inputs[0]->value.data();
+    const float* gp = self.grad.data();
+    float* dp = gx->data();
+    // Each image's outputs route only into that image: safe to split.
+    ForEachImage(g, g.oh * g.ow * g.kh * g.kw * g.c, [&](int64_t n) {
+      ForEachMax(g, xv, n, [&](int64_t out, int64_t in) { dp[in] += gp[out]; });
+    });
   });
 }
 
