@@ -422,6 +422,16 @@ Result<History> Model::FitImpl(const std::vector<const Array*>& xs, const Array&
   const auto start = std::chrono::steady_clock::now();
   Mean loss_mean("loss");
   std::vector<Var> inputs(xs.size());
+  // Early stopping state.
+  const EarlyStopping* es = options.early_stopping ? &*options.early_stopping : nullptr;
+  bool maximize = false;
+  if (es != nullptr) {
+    maximize = es->monitor.find("acc") != std::string::npos ||
+               es->monitor.find("auc") != std::string::npos;
+  }
+  double best = maximize ? -INFINITY : INFINITY;
+  int64_t wait = 0;
+  std::vector<Tensor> best_weights;
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
     loss_mean.Reset();
     for (auto& m : metrics_) m->Reset();
@@ -468,6 +478,35 @@ Result<History> Model::FitImpl(const std::vector<const Array*>& xs, const Array&
       ASSIGN_OR_RETURN(auto val, EvaluateImpl({options.validation_x}, *options.validation_y,
                                               options.batch_size));
       for (auto& [k, v] : val) history.history["val_" + k].push_back(v);
+    }
+    if (es != nullptr) {
+      auto it = history.history.find(es->monitor);
+      if (it == history.history.end()) {
+        return Status::InvalidArgument("Fit: early stopping monitors \"" + es->monitor +
+                                       "\", which is not in the history (validation data?)");
+      }
+      const double current = it->second.back();
+      const double delta = std::abs(es->min_delta);
+      ++wait;
+      if (maximize ? current - delta > best : current + delta < best) {
+        best = current;
+        wait = 0;
+        if (es->restore_best_weights) {
+          best_weights.clear();
+          for (Layer* l : layers()) {
+            for (const Weight& w : l->weights()) best_weights.push_back(w.var.value().Clone());
+          }
+        }
+      } else if (wait >= es->patience && epoch > 0) {
+        history.stopped_epoch = epoch;
+        if (!best_weights.empty()) {
+          size_t k = 0;
+          for (Layer* l : layers()) {
+            for (Weight& w : l->weights()) w.var.mutable_value().CopyFrom(best_weights[k++]);
+          }
+        }
+        break;
+      }
     }
   }
   history.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

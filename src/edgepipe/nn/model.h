@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -64,6 +65,19 @@ Result<SymbolicTensor> Apply(L layer, std::vector<SymbolicTensor> inputs) {
   return ApplyLayer(std::make_shared<L>(std::move(layer)), std::move(inputs));
 }
 
+// Keras' EarlyStopping callback: after each epoch, `monitor` (a History key,
+// e.g. "val_loss" or "val_sparse_categorical_accuracy") improves when it
+// beats the best so far by more than min_delta (lower is better, unless the
+// name contains "acc" or "auc"). Training stops once `patience` epochs in a
+// row (never the first epoch) brought no improvement; with
+// restore_best_weights the best epoch's weights are put back.
+struct EarlyStopping {
+  std::string monitor = "val_loss";
+  double min_delta = 0.0;
+  int64_t patience = 0;
+  bool restore_best_weights = false;
+};
+
 struct FitOptions {
   int64_t batch_size = 32;
   int64_t epochs = 1;
@@ -78,6 +92,7 @@ struct FitOptions {
   const Array* validation_y = nullptr;
   // Progress line to stderr every this many steps (0: none).
   int64_t log_every_steps = 0;
+  std::optional<EarlyStopping> early_stopping = std::nullopt;
 };
 
 // Per-epoch values: "loss", metric names, "val_loss", "val_<metric>".
@@ -85,6 +100,7 @@ struct History {
   std::map<std::string, std::vector<double>> history;
   int64_t steps = 0;
   double seconds = 0;
+  int64_t stopped_epoch = -1;  // 0-based epoch where early stopping fired
 };
 
 class Model {

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "edgepipe/nn/conv_layers.h"
@@ -123,6 +124,42 @@ TEST(ModelTest, FitIsDeterministicForASeed) {
   };
   EXPECT_EQ(run(7), run(7));
   EXPECT_NE(run(7).first, run(8).first);
+}
+
+TEST(ModelTest, EarlyStoppingStopsAndRestoresBestWeights) {
+  Array x, y, vx, vy;
+  Blobs(64, 12, &x, &y);
+  Blobs(64, 13, &vx, &vy);
+  // A learning rate so large that validation loss cannot keep improving.
+  Sequential m("m", 2);
+  ASSERT_EQ(m.Add(InputLayer({4})), Status::Ok());
+  ASSERT_EQ(m.Add(Dense(2)), Status::Ok());
+  ASSERT_EQ(m.Compile(SGD(5.0f), SparseCategoricalCrossentropy(true)), Status::Ok());
+  Result<History> h =
+      m.Fit(x, y,
+            {.batch_size = 8,
+             .epochs = 50,
+             .seed = 1,
+             .validation_x = &vx,
+             .validation_y = &vy,
+             .early_stopping = EarlyStopping{.patience = 2, .restore_best_weights = true}});
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_GE(h->stopped_epoch, 1);
+  RecordProperty("val_loss", ::testing::PrintToString(h->history["val_loss"]));
+  const std::vector<double>& val = h->history["val_loss"];
+  ASSERT_EQ(val.size(), static_cast<size_t>(h->stopped_epoch + 1));
+  // The last `patience` epochs did not beat the best before them.
+  const double best = *std::min_element(val.begin(), val.end());
+  EXPECT_GE(val.back(), best);
+  EXPECT_GE(val[val.size() - 2], best);
+  // Restored weights give the best validation loss again.
+  Result<std::map<std::string, double>> e = m.Evaluate(vx, vy);
+  ASSERT_TRUE(e.ok());
+  EXPECT_NEAR(e->at("loss"), best, 1e-5);
+  // Monitoring a value that is not in the history is an error.
+  Result<History> bad = m.Fit(x, y, {.early_stopping = EarlyStopping{}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("val_loss"));
 }
 
 TEST(ModelTest, StepsPerEpochDrawsFullBatchesAcrossPasses) {
