@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "edgepipe/core/array.h"
 #include "edgepipe/nn/tensor.h"
@@ -23,8 +24,8 @@ class Metric {
   // The key in History and progress lines ("sparse_categorical_accuracy").
   const std::string& name() const { return name_; }
   virtual Status Update(const Tensor& y_pred, const Array& y_true) = 0;
-  double Result() const { return count_ > 0 ? total_ / count_ : 0.0; }
-  void Reset() { total_ = count_ = 0; }
+  virtual double Result() const { return count_ > 0 ? total_ / count_ : 0.0; }
+  virtual void Reset() { total_ = count_ = 0; }
   // Adds `value` with weight `weight` (what Mean does).
   void Accumulate(double value, double weight) {
     total_ += value * weight;
@@ -74,6 +75,24 @@ class BinaryAccuracy : public Metric {
 
  private:
   float threshold_;
+};
+
+// Keras' AUC (ROC curve, "interpolation" summation): labels > 0.5 are
+// positives; predictions (probabilities) are compared against thresholds
+// {-1e-7, 1/(n-1), ..., (n-2)/(n-1), 1 + 1e-7} (prediction > threshold is a
+// positive); the ROC curve through those points is integrated with the
+// trapezoidal rule. Default n = 200 thresholds.
+class AUC : public Metric {
+ public:
+  explicit AUC(int num_thresholds = 200, std::string name = "auc");
+  std::string_view type() const override { return "AUC"; }
+  Status Update(const Tensor& y_pred, const Array& y_true) override;
+  double Result() const override;
+  void Reset() override;
+
+ private:
+  std::vector<double> thresholds_;
+  std::vector<double> tp_, fp_, tn_, fn_;
 };
 
 }  // namespace edgepipe::nn

@@ -101,5 +101,33 @@ TEST(MetricsTest, AccuracyBinaryAccuracyMean) {
   EXPECT_FALSE(mean.Update(Tensor::Zeros({1}), *Array::Zeros(DType::kInt64, {1})).ok());
 }
 
+TEST(MetricsTest, AucMatchesRankStatistic) {
+  // With predictions on distinct thresholds (multiples of 0.1, between
+  // Keras' 200 thresholds), AUC equals the probability that a random positive
+  // outranks a random negative: positives {0.9, 0.6, 0.35}, negatives
+  // {0.7, 0.3, 0.1} -> pairs won: 3 + 2 + 2 = 7 of 9.
+  AUC auc;
+  ASSERT_EQ(
+      auc.Update(*Tensor::FromVector({6, 1}, std::vector<float>{.9f, .6f, .35f, .7f, .3f, .1f}),
+                 *Array::FromVector<int64_t>({6}, std::vector<int64_t>{1, 1, 1, 0, 0, 0})),
+      Status::Ok());
+  EXPECT_NEAR(auc.Result(), 7.0 / 9.0, 1e-9);
+  // Perfect separation, across two batches.
+  auc.Reset();
+  ASSERT_EQ(auc.Update(*Tensor::FromVector({2}, std::vector<float>{.8f, .2f}),
+                       *Array::FromVector<float>({2}, std::vector<float>{1, 0})),
+            Status::Ok());
+  ASSERT_EQ(auc.Update(*Tensor::FromVector({2}, std::vector<float>{.95f, .05f}),
+                       *Array::FromVector<float>({2}, std::vector<float>{1, 0})),
+            Status::Ok());
+  EXPECT_NEAR(auc.Result(), 1.0, 1e-9);
+  // Constant predictions: no discrimination.
+  AUC flat(10);
+  ASSERT_EQ(flat.Update(*Tensor::FromVector({4}, std::vector<float>{.5f, .5f, .5f, .5f}),
+                        *Array::FromVector<float>({4}, std::vector<float>{1, 0, 1, 0})),
+            Status::Ok());
+  EXPECT_NEAR(flat.Result(), 0.5, 1e-9);
+}
+
 }  // namespace
 }  // namespace edgepipe::nn
