@@ -1,0 +1,206 @@
+// Model: a graph of layers (Keras' functional API) with Compile / Fit /
+// Evaluate / Predict; Sequential is a Model grown one layer at a time.
+//
+//   Sequential model;                       // or Sequential("mnist", seed)
+//   RETURN_IF_ERROR(model.Add(InputLayer({784}, "image_floats")));
+//   RETURN_IF_ERROR(model.Add(Dense(64, {.activation = "relu"})));
+//   RETURN_IF_ERROR(model.Add(Dense(10)));
+//   RETURN_IF_ERROR(model.Compile(RMSprop(0.0015f), SparseCategoricalCrossentropy(true),
+//                                 SparseCategoricalAccuracy()));
+//   ASSIGN_OR_RETURN(History h, model.Fit(x, y, {.batch_size = 40, .steps_per_epoch = 5000}));
+//
+// Functional:
+//   ASSIGN_OR_RETURN(SymbolicTensor a, Input({8}, "a"));
+//   ASSIGN_OR_RETURN(SymbolicTensor h, Apply(Dense(8), {a}));
+//   ASSIGN_OR_RETURN(SymbolicTensor s, Apply(AddLayer(), {a, h}));   // skip connection
+//   ASSIGN_OR_RETURN(Model m, Model::Create({a}, {s}));
+//
+// Layers with empty names get unique Keras-style defaults per model
+// ("dense", "dense_1", ...). Weights are initialised at Create / Add from the
+// model's seed, in layer order, so equal seeds give equal models.
+//
+// Thread safety: a Model is used by one thread at a time.
+#ifndef EDGEPIPE_NN_MODEL_H_
+#define EDGEPIPE_NN_MODEL_H_
+
+#include <concepts>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "edgepipe/core/array.h"
+#include "edgepipe/nn/core_layers.h"
+#include "edgepipe/nn/layer.h"
+#include "edgepipe/nn/losses.h"
+#include "edgepipe/nn/metrics.h"
+#include "edgepipe/nn/optimizers.h"
+
+namespace edgepipe::nn {
+
+using layers::InputLayer;
+struct GraphNode;
+
+// A layer output during model construction (Keras' KerasTensor).
+class SymbolicTensor {
+ public:
+  const Shape& shape() const;
+
+ private:
+  friend class Model;
+  friend Result<SymbolicTensor> ApplyLayer(std::shared_ptr<Layer>, std::vector<SymbolicTensor>);
+  friend Result<SymbolicTensor> Input(Shape, std::string);
+  std::shared_ptr<const GraphNode> node_;
+};
+
+// A named model input; `shape` excludes the batch dim.
+Result<SymbolicTensor> Input(Shape shape, std::string name = "");
+// Builds `layer` on the inputs' shapes (a layer applied twice is shared).
+Result<SymbolicTensor> ApplyLayer(std::shared_ptr<Layer> layer, std::vector<SymbolicTensor> inputs);
+template <std::derived_from<Layer> L>
+Result<SymbolicTensor> Apply(L layer, std::vector<SymbolicTensor> inputs) {
+  return ApplyLayer(std::make_shared<L>(std::move(layer)), std::move(inputs));
+}
+
+// Keras' EarlyStopping callback: after each epoch, `monitor` (a History key,
+// e.g. "val_loss" or "val_sparse_categorical_accuracy") improves when it
+// beats the best so far by more than min_delta (lower is better, unless the
+// name contains "acc" or "auc"). Training stops once `patience` epochs in a
+// row (never the first epoch) brought no improvement; with
+// restore_best_weights the best epoch's weights are put back.
+struct EarlyStopping {
+  std::string monitor = "val_loss";
+  double min_delta = 0.0;
+  int64_t patience = 0;
+  bool restore_best_weights = false;
+};
+
+struct FitOptions {
+  int64_t batch_size = 32;
+  int64_t epochs = 1;
+  // 0: each epoch is one pass over the data (the last batch may be short).
+  // > 0: each epoch is this many full batches drawn from an endless stream
+  // that reshuffles at every pass (a repeated dataset, as TFX trains).
+  int64_t steps_per_epoch = 0;
+  bool shuffle = true;
+  uint64_t seed = 0;  // shuffling and dropout masks
+  // Evaluated after every epoch when both are set (not owned).
+  const Array* validation_x = nullptr;
+  const Array* validation_y = nullptr;
+  // Progress line to stderr every this many steps (0: none).
+  int64_t log_every_steps = 0;
+  std::optional<EarlyStopping> early_stopping = std::nullopt;
+};
+
+// Per-epoch values: "loss", metric names, "val_loss", "val_<metric>".
+struct History {
+  std::map<std::string, std::vector<double>> history;
+  int64_t steps = 0;
+  double seconds = 0;
+  int64_t stopped_epoch = -1;  // 0-based epoch where early stopping fired
+};
+
+class Model {
+ public:
+  // A functional model from its inputs (Input results) to its outputs.
+  static Result<Model> Create(const std::vector<SymbolicTensor>& inputs,
+                              const std::vector<SymbolicTensor>& outputs,
+                              std::string name = "model", uint64_t seed = 0);
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  virtual ~Model();
+
+  const std::string& name() const { return name_; }
+  // Layers in execution order, including InputLayers.
+  std::vector<Layer*> layers() const;
+  Layer* GetLayer(std::string_view name) const;
+  std::vector<std::string> input_names() const;
+  std::vector<Shape> input_shapes() const;
+  std::vector<Shape> output_shapes() const;
+  std::vector<Var> trainable_weights() const;
+  int64_t CountParams() const;
+
+  // Keras-like table: layer (type), output shape, param #, totals.
+  std::string Summary() const;
+
+  // Runs the graph on one batch per input (in input order).
+  Result<std::vector<Var>> Call(const std::vector<Var>& inputs, const CallContext& ctx) const;
+
+  // Takes ownership of copies of the arguments:
+  //   model.Compile(Adam(), SparseCategoricalCrossentropy(true), SparseCategoricalAccuracy());
+  template <std::derived_from<Optimizer> O, std::derived_from<Loss> L,
+            std::derived_from<Metric>... M>
+  Status Compile(O optimizer, L loss, M... metrics) {
+    std::vector<std::unique_ptr<Metric>> ms;
+    (ms.push_back(std::make_unique<M>(std::move(metrics))), ...);
+    return CompileOwned(std::make_unique<O>(std::move(optimizer)),
+                        std::make_unique<L>(std::move(loss)), std::move(ms));
+  }
+  Status CompileOwned(std::unique_ptr<Optimizer> optimizer, std::unique_ptr<Loss> loss,
+                      std::vector<std::unique_ptr<Metric>> metrics);
+  Optimizer* optimizer() const { return optimizer_.get(); }
+
+  // x: features [N, ...] for a single-input model; y: labels [N, ...].
+  Result<History> Fit(const Array& x, const Array& y, const FitOptions& options = {});
+  // Features by input name.
+  Result<History> Fit(const std::map<std::string, Array>& x, const Array& y,
+                      const FitOptions& options = {});
+  // "loss" and every metric, over all of x (inference mode).
+  Result<std::map<std::string, double>> Evaluate(const Array& x, const Array& y,
+                                                 int64_t batch_size = 32);
+  // Output 0 for every example, [N, ...] (inference mode).
+  Result<Tensor> Predict(const Array& x, int64_t batch_size = 32) const;
+
+ protected:
+  explicit Model(std::string name, uint64_t seed);
+  // Appends a built node (Sequential).
+  Status AppendNode(std::shared_ptr<Layer> layer, std::vector<int> inputs, Shape shape);
+  Status FinishGraph();  // unique names, weight init of new layers
+
+  struct Node {
+    std::shared_ptr<Layer> layer;
+    std::vector<int> inputs;  // node indices
+    Shape shape;
+  };
+  std::string name_;
+  std::vector<Node> nodes_;
+  std::vector<int> input_nodes_, output_nodes_;
+
+ private:
+  Result<History> FitImpl(const std::vector<const Array*>& xs, const Array& y,
+                          const FitOptions& options);
+  Result<std::map<std::string, double>> EvaluateImpl(const std::vector<const Array*>& xs,
+                                                     const Array& y, int64_t batch_size);
+  Status CheckFeatures(const std::vector<const Array*>& xs, const Array* y) const;
+  Status CheckLabels(const Array& y) const;
+  Status RequireCompiled(const char* what) const;
+
+  Rng init_rng_;
+  size_t initialized_layers_ = 0;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<Loss> loss_;
+  std::vector<std::unique_ptr<Metric>> metrics_;
+};
+
+// Keras' Sequential: Add() builds each layer on the previous output at once,
+// so a shape mismatch fails at Add, naming the layer and both shapes. The
+// first layer must be an InputLayer.
+class Sequential : public Model {
+ public:
+  explicit Sequential(std::string name = "sequential", uint64_t seed = 0)
+      : Model(std::move(name), seed) {}
+  Status AddShared(std::shared_ptr<Layer> layer);
+  template <std::derived_from<Layer> L>
+  Status Add(L layer) {
+    return AddShared(std::make_shared<L>(std::move(layer)));
+  }
+};
+
+std::ostream& operator<<(std::ostream& os, const History& h);
+
+}  // namespace edgepipe::nn
+
+#endif  // EDGEPIPE_NN_MODEL_H_
