@@ -34,12 +34,15 @@ Status Prepare(KernelContext& ctx) {
     }
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *in, "input"));
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *out, "output"));
-    QuantizeMultiplier(static_cast<double>(in->scale()) / static_cast<double>(out->scale()), &s->mult, &s->shift);
+    QuantizeMultiplier(static_cast<double>(in->scale()) / static_cast<double>(out->scale()),
+                       &s->mult, &s->shift);
     s->in_zp = in->zero_point();
     s->out_zp = out->zero_point();
-    RETURN_IF_ERROR(QuantizedActivationRange(
-        ctx, A == Act::kRelu ? tflite::ActivationFunctionType::RELU : tflite::ActivationFunctionType::RELU6,
-        *out, &s->qmin, &s->qmax));
+    RETURN_IF_ERROR(QuantizedActivationRange(ctx,
+                                             A == Act::kRelu
+                                                 ? tflite::ActivationFunctionType::RELU
+                                                 : tflite::ActivationFunctionType::RELU6,
+                                             *out, &s->qmin, &s->qmax));
   }
   RETURN_IF_ERROR(ctx.SetShape(out, in->shape));
   ctx.set_state(std::move(s));
@@ -49,7 +52,8 @@ Status Prepare(KernelContext& ctx) {
 template <typename T>
 void EvalQuant(const ActState& s, const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    const int32_t v = s.out_zp + MultiplyByQuantizedMultiplier(static_cast<int32_t>(x[i]) - s.in_zp, s.mult, s.shift);
+    const int32_t v = s.out_zp + MultiplyByQuantizedMultiplier(static_cast<int32_t>(x[i]) - s.in_zp,
+                                                               s.mult, s.shift);
     y[i] = static_cast<T>(std::clamp(v, s.qmin, s.qmax));
   }
 }

@@ -66,10 +66,12 @@ Status PrepareCommon(KernelContext& ctx, bool depthwise) {
   s->k_h = filter->dim(1);
   s->k_w = filter->dim(2);
   if (depthwise) {
-    if (filter->dim(0) != 1) return ctx.Error("depthwise filter dim 0 is {}, must be 1", filter->dim(0));
+    if (filter->dim(0) != 1)
+      return ctx.Error("depthwise filter dim 0 is {}, must be 1", filter->dim(0));
     s->out_c = filter->dim(3);
     if (s->in_c <= 0 || s->out_c % s->in_c != 0) {
-      return ctx.Error("filter channels {} are not a multiple of input channels {}", s->out_c, s->in_c);
+      return ctx.Error("filter channels {} are not a multiple of input channels {}", s->out_c,
+                       s->in_c);
     }
     s->multiplier = s->out_c / s->in_c;
   } else {
@@ -95,7 +97,8 @@ Status PrepareCommon(KernelContext& ctx, bool depthwise) {
                            TensorTypeName(output->type));
   }
   if (bias && bias->num_elements() != s->out_c) {
-    return ctx.Error("bias \"{}\" has {} elements, expected {}", bias->name, bias->num_elements(), s->out_c);
+    return ctx.Error("bias \"{}\" has {} elements, expected {}", bias->name, bias->num_elements(),
+                     s->out_c);
   }
   if (input->type == T::FLOAT32) {
     if (bias && bias->type != T::FLOAT32) return ctx.Error("float bias must be float32");
@@ -129,12 +132,15 @@ void Convolve(const ConvState& s, const T* input, const T* filter, T* output, Ac
               if (ix < 0 || ix >= s.in_w) continue;
               const T* in = input + ((static_cast<size_t>(b) * s.in_h + iy) * s.in_w + ix) * s.in_c;
               if (s.depthwise) {
-                const Acc w = static_cast<Acc>(filter[(static_cast<size_t>(ky) * s.k_w + kx) * s.out_c + oc]);
+                const Acc w =
+                    static_cast<Acc>(filter[(static_cast<size_t>(ky) * s.k_w + kx) * s.out_c + oc]);
                 acc += (w + filter_off) * (static_cast<Acc>(in[oc / s.multiplier]) + in_off);
               } else {
-                const T* w = filter + ((static_cast<size_t>(oc) * s.k_h + ky) * s.k_w + kx) * s.in_c;
+                const T* w =
+                    filter + ((static_cast<size_t>(oc) * s.k_h + ky) * s.k_w + kx) * s.in_c;
                 for (int ic = 0; ic < s.in_c; ++ic) {
-                  acc += (static_cast<Acc>(w[ic]) + filter_off) * (static_cast<Acc>(in[ic]) + in_off);
+                  acc +=
+                      (static_cast<Acc>(w[ic]) + filter_off) * (static_cast<Acc>(in[ic]) + in_off);
                 }
               }
             }
@@ -171,10 +177,9 @@ Status Eval(KernelContext& ctx) {
   switch (input->type) {
     case tflite::TensorType::FLOAT32: {
       const float* b = bias ? bias->as<float>() : nullptr;
-      Convolve<float, float>(s, input->as<float>(), filter->as<float>(), output->as<float>(), 0.0f,
-                             0.0f, [&](float acc, int oc) {
-                               return std::clamp(acc + (b ? b[oc] : 0.0f), s.fmin, s.fmax);
-                             });
+      Convolve<float, float>(
+          s, input->as<float>(), filter->as<float>(), output->as<float>(), 0.0f, 0.0f,
+          [&](float acc, int oc) { return std::clamp(acc + (b ? b[oc] : 0.0f), s.fmin, s.fmax); });
       return Status::Ok();
     }
     case tflite::TensorType::INT8:

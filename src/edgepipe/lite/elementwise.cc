@@ -35,9 +35,11 @@ Status Prepare(KernelContext& ctx) {
   tflite::ActivationFunctionType act = tflite::ActivationFunctionType::NONE;
   if (ctx.op()) {
     if (K == Kind::kAdd) {
-      if (const auto* o = ctx.op()->builtin_options_as_AddOptions()) act = o->fused_activation_function();
+      if (const auto* o = ctx.op()->builtin_options_as_AddOptions())
+        act = o->fused_activation_function();
     } else if (K == Kind::kSub) {
-      if (const auto* o = ctx.op()->builtin_options_as_SubOptions()) act = o->fused_activation_function();
+      if (const auto* o = ctx.op()->builtin_options_as_SubOptions())
+        act = o->fused_activation_function();
     } else if (const auto* o = ctx.op()->builtin_options_as_MulOptions()) {
       act = o->fused_activation_function();
     }
@@ -58,11 +60,13 @@ Status Prepare(KernelContext& ctx) {
   s->stride2 = BroadcastStrides(b->shape, shape);
   using T = tflite::TensorType;
   RETURN_IF_ERROR(ctx.CheckType(a, "input 0", {T::FLOAT32, T::INT8, T::UINT8, T::INT32}));
-  if (b->type != a->type || out->type != a->type) return ctx.Unsupported("mixed input/output types");
+  if (b->type != a->type || out->type != a->type)
+    return ctx.Unsupported("mixed input/output types");
   if (a->type == T::FLOAT32) {
     RETURN_IF_ERROR(FloatActivationRange(ctx, act, &s->fmin, &s->fmax));
   } else if (a->type == T::INT32) {
-    if (act != tflite::ActivationFunctionType::NONE) return ctx.Unsupported("int32 with activation");
+    if (act != tflite::ActivationFunctionType::NONE)
+      return ctx.Unsupported("int32 with activation");
   } else {
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *a, "input 0"));
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *b, "input 1"));
@@ -79,8 +83,9 @@ Status Prepare(KernelContext& ctx) {
       const double twice_max = 2.0 * static_cast<double>(std::max(a->scale(), b->scale()));
       QuantizeMultiplier(static_cast<double>(a->scale()) / twice_max, &s->in1_mult, &s->in1_shift);
       QuantizeMultiplier(static_cast<double>(b->scale()) / twice_max, &s->in2_mult, &s->in2_shift);
-      QuantizeMultiplier(twice_max / ((1 << BinaryState::kLeftShift) * static_cast<double>(out->scale())),
-                         &s->out_mult, &s->out_shift);
+      QuantizeMultiplier(
+          twice_max / ((1 << BinaryState::kLeftShift) * static_cast<double>(out->scale())),
+          &s->out_mult, &s->out_shift);
       if (K == Kind::kSub) s->in2_mult = -s->in2_mult;
     }
   }
@@ -120,8 +125,10 @@ void EvalQuant(const BinaryState& s, const T* a, const T* b, T* y, const Tensor&
     if (s.kind == Kind::kMul) {
       r = MultiplyByQuantizedMultiplier(x1 * x2, s.out_mult, s.out_shift) + s.out_offset;
     } else {
-      const int32_t sx1 = MultiplyByQuantizedMultiplier(x1 * (1 << BinaryState::kLeftShift), s.in1_mult, s.in1_shift);
-      const int32_t sx2 = MultiplyByQuantizedMultiplier(x2 * (1 << BinaryState::kLeftShift), s.in2_mult, s.in2_shift);
+      const int32_t sx1 = MultiplyByQuantizedMultiplier(x1 * (1 << BinaryState::kLeftShift),
+                                                        s.in1_mult, s.in1_shift);
+      const int32_t sx2 = MultiplyByQuantizedMultiplier(x2 * (1 << BinaryState::kLeftShift),
+                                                        s.in2_mult, s.in2_shift);
       r = MultiplyByQuantizedMultiplier(sx1 + sx2, s.out_mult, s.out_shift) + s.out_offset;
     }
     y[o] = static_cast<T>(std::clamp(r, s.act_min, s.act_max));
@@ -139,8 +146,9 @@ Status Eval(KernelContext& ctx) {
       const float* z = b->as<float>();
       float* y = out->as<float>();
       ForEachBroadcast(s, *out, [&](int64_t o, int64_t i1, int64_t i2) {
-        const float v = s.kind == Kind::kAdd ? x[i1] + z[i2]
-                        : s.kind == Kind::kSub ? x[i1] - z[i2] : x[i1] * z[i2];
+        const float v = s.kind == Kind::kAdd   ? x[i1] + z[i2]
+                        : s.kind == Kind::kSub ? x[i1] - z[i2]
+                                               : x[i1] * z[i2];
         y[o] = std::clamp(v, s.fmin, s.fmax);
       });
       return Status::Ok();
@@ -152,7 +160,9 @@ Status Eval(KernelContext& ctx) {
       ForEachBroadcast(s, *out, [&](int64_t o, int64_t i1, int64_t i2) {
         const auto u1 = static_cast<uint32_t>(x[i1]);
         const auto u2 = static_cast<uint32_t>(z[i2]);
-        y[o] = static_cast<int32_t>(s.kind == Kind::kAdd ? u1 + u2 : s.kind == Kind::kSub ? u1 - u2 : u1 * u2);
+        y[o] = static_cast<int32_t>(s.kind == Kind::kAdd   ? u1 + u2
+                                    : s.kind == Kind::kSub ? u1 - u2
+                                                           : u1 * u2);
       });
       return Status::Ok();
     }

@@ -33,7 +33,8 @@ Status Prepare(KernelContext& ctx) {
       return ctx.Unsupported("shuffled weights format");
     }
   }
-  if (filter->rank() != 2) return ctx.Error("filter \"{}\" must be rank 2, is rank {}", filter->name, filter->rank());
+  if (filter->rank() != 2)
+    return ctx.Error("filter \"{}\" must be rank 2, is rank {}", filter->name, filter->rank());
   s->units = filter->dim(0);
   s->depth = filter->dim(1);
   if (s->depth <= 0 || input->rank() < 1 || input->num_elements() % s->depth != 0) {
@@ -42,7 +43,8 @@ Status Prepare(KernelContext& ctx) {
   }
   s->batches = static_cast<int>(input->num_elements() / s->depth);
   if (bias && bias->num_elements() != s->units) {
-    return ctx.Error("bias \"{}\" has {} elements, expected {}", bias->name, bias->num_elements(), s->units);
+    return ctx.Error("bias \"{}\" has {} elements, expected {}", bias->name, bias->num_elements(),
+                     s->units);
   }
   std::vector<int32_t> out_shape;
   if (keep_num_dims) {
@@ -54,15 +56,16 @@ Status Prepare(KernelContext& ctx) {
   using T = tflite::TensorType;
   RETURN_IF_ERROR(ctx.CheckType(input, "input", {T::FLOAT32, T::INT8, T::UINT8}));
   if (output->type != input->type || filter->type != input->type) {
-    return ctx.Unsupported("input {}, filter {}, output {}: hybrid or mixed types are not supported",
-                           TensorTypeName(input->type), TensorTypeName(filter->type),
-                           TensorTypeName(output->type));
+    return ctx.Unsupported(
+        "input {}, filter {}, output {}: hybrid or mixed types are not supported",
+        TensorTypeName(input->type), TensorTypeName(filter->type), TensorTypeName(output->type));
   }
   if (input->type == T::FLOAT32) {
     if (bias && bias->type != T::FLOAT32) return ctx.Error("float bias must be float32");
     RETURN_IF_ERROR(FloatActivationRange(ctx, s->act, &s->fmin, &s->fmax));
   } else {
-    RETURN_IF_ERROR(PrepareConvQuant(ctx, *input, *filter, bias, *output, s->units, 0, s->act, &s->q));
+    RETURN_IF_ERROR(
+        PrepareConvQuant(ctx, *input, *filter, bias, *output, s->units, 0, s->act, &s->q));
   }
   RETURN_IF_ERROR(ctx.SetShape(output, std::move(out_shape)));
   ctx.set_state(std::move(s));
@@ -86,19 +89,22 @@ void EvalFloat(const FcState& s, const float* input, const float* filter, const 
 template <typename T>
 void EvalQuant(const FcState& s, const T* input, const T* filter, const int32_t* bias, T* output) {
   const ConvQuant& q = s.q;
-  const bool per_channel = q.multiplier.size() > 1 && q.multiplier.size() == static_cast<size_t>(s.units);
+  const bool per_channel =
+      q.multiplier.size() > 1 && q.multiplier.size() == static_cast<size_t>(s.units);
   for (int b = 0; b < s.batches; ++b) {
     for (int o = 0; o < s.units; ++o) {
       int32_t acc = 0;
       const T* x = input + static_cast<size_t>(b) * s.depth;
       const T* w = filter + static_cast<size_t>(o) * s.depth;
       for (int d = 0; d < s.depth; ++d) {
-        acc += (static_cast<int32_t>(w[d]) + q.filter_offset) * (static_cast<int32_t>(x[d]) + q.input_offset);
+        acc += (static_cast<int32_t>(w[d]) + q.filter_offset) *
+               (static_cast<int32_t>(x[d]) + q.input_offset);
       }
       if (bias) acc += bias[o];
       const size_t c = per_channel ? static_cast<size_t>(o) : 0;
       acc = MultiplyByQuantizedMultiplier(acc, q.multiplier[c], q.shift[c]) + q.output_offset;
-      output[static_cast<size_t>(b) * s.units + o] = static_cast<T>(std::clamp(acc, q.act_min, q.act_max));
+      output[static_cast<size_t>(b) * s.units + o] =
+          static_cast<T>(std::clamp(acc, q.act_min, q.act_max));
     }
   }
 }

@@ -27,8 +27,8 @@ Result<DType> ArrayDType(tflite::TensorType t) {
     case tflite::TensorType::BOOL:
       return DType::kBool;
     default:
-      return Status::Unimplemented(fmt::format("tensor type {} has no Array dtype",
-                                               TensorTypeName(t)));
+      return Status::Unimplemented(
+          fmt::format("tensor type {} has no Array dtype", TensorTypeName(t)));
   }
 }
 
@@ -89,7 +89,8 @@ Result<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const M
   }
   // Which tensors hold a value before each op: constants and graph inputs.
   std::vector<bool> written(static_cast<size_t>(num_tensors), false);
-  for (int t = 0; t < num_tensors; ++t) written[static_cast<size_t>(t)] = in->tensors_[static_cast<size_t>(t)].is_const;
+  for (int t = 0; t < num_tensors; ++t)
+    written[static_cast<size_t>(t)] = in->tensors_[static_cast<size_t>(t)].is_const;
   for (int i : in->inputs_) written[static_cast<size_t>(i)] = true;
   const auto* fb_ops = sg.operators();
   const int num_ops = fb_ops ? static_cast<int>(fb_ops->size()) : 0;
@@ -104,9 +105,9 @@ Result<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const M
     }
     const KernelRegistration* reg = resolver.Find(code);
     if (reg == nullptr || code == static_cast<int32_t>(tflite::BuiltinOperator::CUSTOM)) {
-      return Status::Unimplemented(fmt::format(
-          "{}: operator {} is {} (code {}), which has no registered kernel", m.name(), o, name,
-          code));
+      return Status::Unimplemented(
+          fmt::format("{}: operator {} is {} (code {}), which has no registered kernel", m.name(),
+                      o, name, code));
     }
     KernelContext& ctx = in->ops_.emplace_back(o, name, op);
     if (op->inputs()) {
@@ -219,8 +220,9 @@ Status Interpreter::AllocateTensors() {
   const MemoryPlan plan = PlanMemory(requests, kArenaAlignment);
   arena_.reset(static_cast<uint8_t*>(
       std::aligned_alloc(kArenaAlignment, std::max<size_t>(plan.arena_bytes, kArenaAlignment))));
-  if (!arena_) return Status::Internal(fmt::format("{}: cannot allocate {} arena bytes",
-                                                   model_->name(), plan.arena_bytes));
+  if (!arena_)
+    return Status::Internal(
+        fmt::format("{}: cannot allocate {} arena bytes", model_->name(), plan.arena_bytes));
   arena_bytes_ = plan.arena_bytes;
   for (size_t r = 0; r < requests.size(); ++r) {
     tensors_[static_cast<size_t>(request_tensor[r])].data = arena_.get() + plan.offsets[r];
@@ -258,9 +260,9 @@ Status Interpreter::SetInput(int i, const Array& value) {
   ASSIGN_OR_RETURN(DType dtype, ArrayDType(t.type));
   std::vector<int64_t> want(t.shape.begin(), t.shape.end());
   if (value.dtype() != dtype || value.shape() != want) {
-    return Status::InvalidArgument(fmt::format(
-        "input {} \"{}\": got {}{}, expected {}{}", i, t.name, DTypeName(value.dtype()),
-        ShapeToString(value.shape()), DTypeName(dtype), ShapeToString(want)));
+    return Status::InvalidArgument(
+        fmt::format("input {} \"{}\": got {}{}, expected {}{}", i, t.name, DTypeName(value.dtype()),
+                    ShapeToString(value.shape()), DTypeName(dtype), ShapeToString(want)));
   }
   ASSIGN_OR_RETURN(std::span<uint8_t> dst, mutable_input_data(i));
   std::memcpy(dst.data(), value.raw_data(), dst.size());
@@ -273,9 +275,9 @@ Status Interpreter::Invoke() {
     for (size_t i = 0; i < input_set_.size(); ++i) {
       if (!input_set_[i]) missing += fmt::format("{}{}", missing.empty() ? "" : ", ", i);
     }
-    return Status::FailedPrecondition(fmt::format(
-        "{}: Invoke in state {}; needs AllocateTensors and every input set (unset: {})",
-        model_->name(), StateName(state_), missing));
+    return Status::FailedPrecondition(
+        fmt::format("{}: Invoke in state {}; needs AllocateTensors and every input set (unset: {})",
+                    model_->name(), StateName(state_), missing));
   }
   for (size_t o = 0; o < ops_.size(); ++o) {
     RETURN_IF_ERROR(kernels_[o].eval(ops_[o]).WithContext(model_->name()));
@@ -293,7 +295,8 @@ Result<Array> Interpreter::GetOutput(int i) const {
   }
   const Tensor& t = output(i);
   ASSIGN_OR_RETURN(DType dtype, ArrayDType(t.type));
-  ASSIGN_OR_RETURN(Array a, Array::Zeros(dtype, std::vector<int64_t>(t.shape.begin(), t.shape.end())));
+  ASSIGN_OR_RETURN(Array a,
+                   Array::Zeros(dtype, std::vector<int64_t>(t.shape.begin(), t.shape.end())));
   std::memcpy(a.raw_data(), t.data, a.num_bytes());
   return a;
 }

@@ -45,8 +45,12 @@ class Interpreter {
   int num_outputs() const { return static_cast<int>(outputs_.size()); }
   // Graph input/output i (0 <= i < num_inputs()/num_outputs()). Data is valid
   // after AllocateTensors, until the next ResizeInput/AllocateTensors.
-  const Tensor& input(int i) const { return tensors_[static_cast<size_t>(inputs_[static_cast<size_t>(i)])]; }
-  const Tensor& output(int i) const { return tensors_[static_cast<size_t>(outputs_[static_cast<size_t>(i)])]; }
+  const Tensor& input(int i) const {
+    return tensors_[static_cast<size_t>(inputs_[static_cast<size_t>(i)])];
+  }
+  const Tensor& output(int i) const {
+    return tensors_[static_cast<size_t>(outputs_[static_cast<size_t>(i)])];
+  }
   const std::vector<Tensor>& tensors() const { return tensors_; }
   // Index of the graph input/output named `name`, or -1.
   int FindInput(std::string_view name) const;

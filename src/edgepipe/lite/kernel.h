@@ -11,14 +11,14 @@
 #ifndef EDGEPIPE_LITE_KERNEL_H_
 #define EDGEPIPE_LITE_KERNEL_H_
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "edgepipe/core/status.h"
 #include "edgepipe/lite/model.h"
@@ -165,8 +165,7 @@ struct ConvQuant {
 };
 Status PrepareConvQuant(const KernelContext& ctx, const Tensor& input, const Tensor& filter,
                         const Tensor* bias, const Tensor& output, int channels,
-                        int filter_channel_axis, tflite::ActivationFunctionType act,
-                        ConvQuant* q);
+                        int filter_channel_axis, tflite::ActivationFunctionType act, ConvQuant* q);
 
 }  // namespace edgepipe::lite
 

@@ -29,8 +29,8 @@ Status KernelContext::CheckType(const Tensor* t, std::string_view what,
   }
   std::string allowed;
   for (auto type : types) allowed += (allowed.empty() ? "" : ", ") + TensorTypeName(type);
-  return Unsupported("{} \"{}\" has type {}; supported: {}", what, t->name,
-                     TensorTypeName(t->type), allowed);
+  return Unsupported("{} \"{}\" has type {}; supported: {}", what, t->name, TensorTypeName(t->type),
+                     allowed);
 }
 
 Status KernelContext::SetShape(Tensor* t, std::vector<int32_t> shape) const {
@@ -95,9 +95,7 @@ Status QuantizedActivationRange(const KernelContext& ctx, tflite::ActivationFunc
   }
   const float scale = output.scale();
   const int32_t zp = output.zero_point();
-  const auto quantize = [&](float f) {
-    return zp + static_cast<int32_t>(std::round(f / scale));
-  };
+  const auto quantize = [&](float f) { return zp + static_cast<int32_t>(std::round(f / scale)); };
   switch (act) {
     case A::NONE:
       *min = qmin;
@@ -162,8 +160,7 @@ namespace edgepipe::lite {
 
 Status PrepareConvQuant(const KernelContext& ctx, const Tensor& input, const Tensor& filter,
                         const Tensor* bias, const Tensor& output, int channels,
-                        int filter_channel_axis, tflite::ActivationFunctionType act,
-                        ConvQuant* q) {
+                        int filter_channel_axis, tflite::ActivationFunctionType act, ConvQuant* q) {
   RETURN_IF_ERROR(CheckPerTensorQuant(ctx, input, "input"));
   RETURN_IF_ERROR(CheckPerTensorQuant(ctx, output, "output"));
   const QuantParams& fq = *filter.quant;
@@ -171,9 +168,10 @@ Status PrepareConvQuant(const KernelContext& ctx, const Tensor& input, const Ten
   const bool per_channel = fq.scale.size() > 1;
   if (per_channel) {
     if (fq.axis != filter_channel_axis || static_cast<int>(fq.scale.size()) != channels) {
-      return ctx.Error("filter \"{}\" per-channel quantization: {} scales on axis {}, expected {} "
-                       "on axis {}",
-                       filter.name, fq.scale.size(), fq.axis, channels, filter_channel_axis);
+      return ctx.Error(
+          "filter \"{}\" per-channel quantization: {} scales on axis {}, expected {} "
+          "on axis {}",
+          filter.name, fq.scale.size(), fq.axis, channels, filter_channel_axis);
     }
   }
   for (size_t c = 0; c < fq.zero_point.size(); ++c) {
@@ -184,12 +182,12 @@ Status PrepareConvQuant(const KernelContext& ctx, const Tensor& input, const Ten
   }
   if (bias != nullptr) {
     if (bias->type != tflite::TensorType::INT32) {
-      return ctx.Unsupported("bias \"{}\" has type {}, quantized ops need int32",
-                             bias->name, TensorTypeName(bias->type));
+      return ctx.Unsupported("bias \"{}\" has type {}, quantized ops need int32", bias->name,
+                             TensorTypeName(bias->type));
     }
     if (bias->num_elements() != channels) {
-      return ctx.Error("bias \"{}\" has {} elements, expected {}", bias->name,
-                       bias->num_elements(), channels);
+      return ctx.Error("bias \"{}\" has {} elements, expected {}", bias->name, bias->num_elements(),
+                       channels);
     }
   }
   q->multiplier.resize(static_cast<size_t>(channels));
@@ -197,9 +195,11 @@ Status PrepareConvQuant(const KernelContext& ctx, const Tensor& input, const Ten
   const double input_scale = static_cast<double>(input.scale());
   const double output_scale = static_cast<double>(output.scale());
   for (int c = 0; c < channels; ++c) {
-    const double filter_scale = static_cast<double>(fq.scale[per_channel ? static_cast<size_t>(c) : 0]);
+    const double filter_scale =
+        static_cast<double>(fq.scale[per_channel ? static_cast<size_t>(c) : 0]);
     const double real = input_scale * filter_scale / output_scale;
-    QuantizeMultiplier(real, &q->multiplier[static_cast<size_t>(c)], &q->shift[static_cast<size_t>(c)]);
+    QuantizeMultiplier(real, &q->multiplier[static_cast<size_t>(c)],
+                       &q->shift[static_cast<size_t>(c)]);
   }
   q->input_offset = -input.zero_point();
   q->filter_offset = -fq.zero_point[0];

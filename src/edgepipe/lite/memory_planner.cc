@@ -9,9 +9,8 @@ MemoryPlan PlanMemory(const std::vector<BufferRequest>& requests, size_t alignme
   const auto align = [&](size_t n) { return (n + alignment - 1) / alignment * alignment; };
   std::vector<size_t> order(requests.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return requests[a].bytes > requests[b].bytes;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return requests[a].bytes > requests[b].bytes; });
   MemoryPlan plan;
   plan.offsets.assign(requests.size(), 0);
   std::vector<size_t> placed;

@@ -41,8 +41,8 @@ Result<std::unique_ptr<Model>> Model::FromBytes(std::string_view bytes, std::str
         fmt::format("{}: {} bytes is too short for a TFLite file", model->name_, bytes.size()));
   }
   if (bytes.size() >= (uint64_t{1} << 32)) {
-    return Status::Unimplemented(fmt::format("{}: files of 4 GiB or more are not supported",
-                                             model->name_));
+    return Status::Unimplemented(
+        fmt::format("{}: files of 4 GiB or more are not supported", model->name_));
   }
   const size_t alloc = (bytes.size() + 15) / 16 * 16;
   model->data_.reset(static_cast<uint8_t*>(std::aligned_alloc(16, alloc)));
@@ -137,10 +137,10 @@ Status Model::Check() {
                                                      label, TensorTypeName(tensor.type())));
           }
           if (data.size() != elements * elem_size) {
-            return err(fmt::format(
-                "{}: buffer {} holds {} bytes, shape x {} needs {} x {} = {} bytes", label,
-                tensor.buffer(), data.size(), TensorTypeName(tensor.type()), elements, elem_size,
-                elements * elem_size));
+            return err(
+                fmt::format("{}: buffer {} holds {} bytes, shape x {} needs {} x {} = {} bytes",
+                            label, tensor.buffer(), data.size(), TensorTypeName(tensor.type()),
+                            elements, elem_size, elements * elem_size));
           }
           if (reinterpret_cast<uintptr_t>(data.data()) % elem_size != 0) {
             return err(fmt::format("{}: buffer {} data is not aligned to its {}-byte elements",
@@ -156,8 +156,8 @@ Status Model::Check() {
         const size_t nz = Size(q->zero_point());
         if (n > 0 || nz > 0) {
           if (n != nz) {
-            return err(fmt::format("{}: quantization has {} scales but {} zero points", label, n,
-                                   nz));
+            return err(
+                fmt::format("{}: quantization has {} scales but {} zero points", label, n, nz));
           }
           QuantParams& qp = quant[t];
           qp.axis = q->quantized_dimension();
@@ -170,24 +170,25 @@ Status Model::Check() {
             }
             if (zp < std::numeric_limits<int32_t>::min() ||
                 zp > std::numeric_limits<int32_t>::max()) {
-              return err(fmt::format("{}: zero_point[{}] = {} does not fit in int32", label, i,
-                                     zp));
+              return err(
+                  fmt::format("{}: zero_point[{}] = {} does not fit in int32", label, i, zp));
             }
             qp.scale.push_back(scale);
             qp.zero_point.push_back(static_cast<int32_t>(zp));
           }
           if (n > 1) {
             if (qp.axis < 0 || static_cast<size_t>(qp.axis) >= rank) {
-              return err(fmt::format(
-                  "{}: per-axis quantization ({} scales) names quantized_dimension {}, "
-                  "which is not an axis of this rank-{} tensor",
-                  label, n, qp.axis, rank));
+              return err(
+                  fmt::format("{}: per-axis quantization ({} scales) names quantized_dimension {}, "
+                              "which is not an axis of this rank-{} tensor",
+                              label, n, qp.axis, rank));
             }
-            const int32_t slices = tensor.shape()->Get(static_cast<flatbuffers::uoffset_t>(qp.axis));
+            const int32_t slices =
+                tensor.shape()->Get(static_cast<flatbuffers::uoffset_t>(qp.axis));
             if (static_cast<size_t>(slices) != n) {
               return err(fmt::format(
-                  "{}: per-axis quantization has {} scales but dimension {} has size {}", label,
-                  n, qp.axis, slices));
+                  "{}: per-axis quantization has {} scales but dimension {} has size {}", label, n,
+                  qp.axis, slices));
             }
           }
         }
@@ -213,21 +214,21 @@ Status Model::Check() {
         return err(fmt::format("subgraph {} operator {}: opcode_index {} out of range [0, {})", s,
                                o, op.opcode_index(), num_codes));
       }
-      RETURN_IF_ERROR(check_index_list(
-          op.inputs(), fmt::format("subgraph {} operator {} input", s, o), true));
-      RETURN_IF_ERROR(check_index_list(
-          op.outputs(), fmt::format("subgraph {} operator {} output", s, o), false));
+      RETURN_IF_ERROR(
+          check_index_list(op.inputs(), fmt::format("subgraph {} operator {} input", s, o), true));
+      RETURN_IF_ERROR(check_index_list(op.outputs(),
+                                       fmt::format("subgraph {} operator {} output", s, o), false));
     }
   }
   // Signatures.
   for (size_t i = 0; i < Size(m.signature_defs()); ++i) {
-    const tflite::SignatureDef& sig = *m.signature_defs()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    const tflite::SignatureDef& sig =
+        *m.signature_defs()->Get(static_cast<flatbuffers::uoffset_t>(i));
     if (sig.subgraph_index() >= num_subgraphs) {
       return err(fmt::format("signature {}: subgraph_index {} out of range [0, {})", i,
                              sig.subgraph_index(), num_subgraphs));
     }
-    const size_t num_tensors =
-        Size(m.subgraphs()->Get(sig.subgraph_index())->tensors());
+    const size_t num_tensors = Size(m.subgraphs()->Get(sig.subgraph_index())->tensors());
     for (const auto* list : {sig.inputs(), sig.outputs()}) {
       for (size_t j = 0; j < Size(list); ++j) {
         const tflite::TensorMap& tm = *list->Get(static_cast<flatbuffers::uoffset_t>(j));
@@ -247,8 +248,10 @@ const tflite::SubGraph& Model::subgraph(int i) const {
 }
 
 std::span<const uint8_t> Model::TensorData(int subgraph, int tensor) const {
-  const auto* t = root_->subgraphs()->Get(static_cast<flatbuffers::uoffset_t>(subgraph))
-                      ->tensors()->Get(static_cast<flatbuffers::uoffset_t>(tensor));
+  const auto* t = root_->subgraphs()
+                      ->Get(static_cast<flatbuffers::uoffset_t>(subgraph))
+                      ->tensors()
+                      ->Get(static_cast<flatbuffers::uoffset_t>(tensor));
   if (buffers_.empty()) return {};
   return buffers_[t->buffer()];
 }
@@ -258,8 +261,10 @@ const QuantParams& Model::TensorQuant(int subgraph, int tensor) const {
 }
 
 int32_t Model::OpCode(int subgraph, int op) const {
-  const auto* o = root_->subgraphs()->Get(static_cast<flatbuffers::uoffset_t>(subgraph))
-                      ->operators()->Get(static_cast<flatbuffers::uoffset_t>(op));
+  const auto* o = root_->subgraphs()
+                      ->Get(static_cast<flatbuffers::uoffset_t>(subgraph))
+                      ->operators()
+                      ->Get(static_cast<flatbuffers::uoffset_t>(op));
   return EffectiveBuiltinCode(*root_->operator_codes()->Get(o->opcode_index()));
 }
 

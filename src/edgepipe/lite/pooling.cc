@@ -40,7 +40,8 @@ Status PreparePool(KernelContext& ctx) {
   s->f_w = o->filter_width();
   s->s_h = o->stride_h();
   s->s_w = o->stride_w();
-  if (s->f_h < 1 || s->f_w < 1 || s->s_h < 1 || s->s_w < 1) return ctx.Error("filter and strides must be >= 1");
+  if (s->f_h < 1 || s->f_w < 1 || s->s_h < 1 || s->s_w < 1)
+    return ctx.Error("filter and strides must be >= 1");
   const Padding1D ph = ComputePadding(o->padding(), s->in_h, s->f_h, s->s_h, 1);
   const Padding1D pw = ComputePadding(o->padding(), s->in_w, s->f_w, s->s_w, 1);
   if (ph.out < 1 || pw.out < 1) return ctx.Error("output would be empty");
@@ -59,7 +60,8 @@ Status PreparePool(KernelContext& ctx) {
     if (in->scale() != out->scale() || in->zero_point() != out->zero_point()) {
       return ctx.Unsupported("input and output quantization must match");
     }
-    RETURN_IF_ERROR(QuantizedActivationRange(ctx, o->fused_activation_function(), *out, &s->act_min, &s->act_max));
+    RETURN_IF_ERROR(QuantizedActivationRange(ctx, o->fused_activation_function(), *out, &s->act_min,
+                                             &s->act_max));
   }
   RETURN_IF_ERROR(ctx.SetShape(out, {s->batches, s->out_h, s->out_w, s->ch}));
   ctx.set_state(std::move(s));
@@ -80,7 +82,8 @@ void Pool(const PoolState& s, const T* in, T* out, Acc lo, Acc hi) {
           int count = 0;
           for (int y = y0; y < y1; ++y) {
             for (int x = x0; x < x1; ++x) {
-              const Acc v = static_cast<Acc>(in[((static_cast<size_t>(b) * s.in_h + y) * s.in_w + x) * s.ch + c]);
+              const Acc v = static_cast<Acc>(
+                  in[((static_cast<size_t>(b) * s.in_h + y) * s.in_w + x) * s.ch + c]);
               acc = s.max ? std::max(acc, v) : acc + v;
               ++count;
             }
@@ -121,7 +124,7 @@ Status EvalPool(KernelContext& ctx) {
 // ---- MEAN ----
 struct MeanState : KernelState {
   std::vector<uint8_t> reduced;  // per input axis
-  int64_t count = 1;          // elements averaged per output
+  int64_t count = 1;             // elements averaged per output
   int32_t mult = 0;
   int shift = 0;
   int32_t in_zp = 0, out_zp = 0;
@@ -142,7 +145,8 @@ Status PrepareMean(KernelContext& ctx) {
   for (int64_t i = 0; i < axes_t->num_elements(); ++i) {
     int32_t a = axes_t->as<int32_t>()[i];
     if (a < 0) a += in->rank();
-    if (a < 0 || a >= in->rank()) return ctx.Error("axis {} out of range for rank {}", axes_t->as<int32_t>()[i], in->rank());
+    if (a < 0 || a >= in->rank())
+      return ctx.Error("axis {} out of range for rank {}", axes_t->as<int32_t>()[i], in->rank());
     s->reduced[static_cast<size_t>(a)] = 1;
   }
   std::vector<int32_t> shape;
@@ -161,7 +165,8 @@ Status PrepareMean(KernelContext& ctx) {
   if (in->type != T::FLOAT32) {
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *in, "input"));
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *out, "output"));
-    QuantizeMultiplier(static_cast<double>(in->scale()) / static_cast<double>(out->scale()), &s->mult, &s->shift);
+    QuantizeMultiplier(static_cast<double>(in->scale()) / static_cast<double>(out->scale()),
+                       &s->mult, &s->shift);
     s->in_zp = in->zero_point();
     s->out_zp = out->zero_point();
   }
@@ -224,7 +229,8 @@ void MeanQuant(const MeanState& s, const Tensor& in, Tensor* out) {
     acc = MultiplyByQuantizedMultiplier(acc, s.mult, s.shift);
     acc = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
     acc += s.out_zp;
-    y[o] = static_cast<T>(std::clamp<int32_t>(acc, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+    y[o] = static_cast<T>(
+        std::clamp<int32_t>(acc, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
   });
 }
 
@@ -235,9 +241,9 @@ Status EvalMean(KernelContext& ctx) {
   switch (in->type) {
     case tflite::TensorType::FLOAT32: {
       float* y = out->as<float>();
-      ReduceSum<float, float>(s, *in, in->as<float>(), out->num_elements(), [&](int64_t o, float sum) {
-        y[o] = sum / static_cast<float>(s.count);
-      });
+      ReduceSum<float, float>(
+          s, *in, in->as<float>(), out->num_elements(),
+          [&](int64_t o, float sum) { y[o] = sum / static_cast<float>(s.count); });
       break;
     }
     case tflite::TensorType::INT8:

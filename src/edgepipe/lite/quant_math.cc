@@ -22,7 +22,9 @@ int32_t Sub(int32_t a, int32_t b) {
 int32_t Mul(int32_t a, int32_t b) { return SaturatingRoundingDoublingHighMul(a, b); }
 
 // Rescales a raw value from `src` to `dst` integer bits.
-int32_t Rescale(int32_t x, int src, int dst) { return SaturatingRoundingMultiplyByPOT(x, src - dst); }
+int32_t Rescale(int32_t x, int src, int dst) {
+  return SaturatingRoundingMultiplyByPOT(x, src - dst);
+}
 
 // exp(a) for a in [-1/4, 0), Q0.31 in and out: Taylor series around -1/8.
 int32_t ExpOnIntervalNegQuarterToZero(int32_t a) {
@@ -104,9 +106,8 @@ int32_t ExpOnNegativeValues(int32_t a, int integer_bits) {
       ExpOnIntervalNegQuarterToZero(Rescale(a_mod_quarter_minus_quarter, integer_bits, 0));
   const int32_t remainder = Sub(a_mod_quarter_minus_quarter, a);
   // round(exp(-2^k) * 2^31) for k = -2 .. 4.
-  static constexpr int32_t kExpOfMinusPowerOfTwo[7] = {1672461947, 1302514674, 790015084,
-                                                       290630308,  39332535,   720401,
-                                                       242};
+  static constexpr int32_t kExpOfMinusPowerOfTwo[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                                       39332535,   720401,     242};
   for (int k = -2; k <= 4; ++k) {
     if (integer_bits > k) {
       const int bit = fractional_bits + k;
@@ -133,8 +134,8 @@ int32_t OneOverOnePlusX(int32_t x) {
   int32_t y = Add(k48Over17, Mul(half_denominator, kNeg32Over17));
   for (int i = 0; i < 3; ++i) {
     const int32_t half_denominator_times_y = Mul(half_denominator, y);  // Q2
-    const int32_t one_minus = Sub(kOneQ2, half_denominator_times_y);   // Q2
-    y = Add(y, Rescale(Mul(y, one_minus), 4, 2));                    // Q4 -> Q2
+    const int32_t one_minus = Sub(kOneQ2, half_denominator_times_y);    // Q2
+    y = Add(y, Rescale(Mul(y, one_minus), 4, 2));                       // Q4 -> Q2
   }
   // y / 2 reinterpreted as Q1, rescaled to Q0.
   return Rescale(y, 1, 0);
@@ -143,8 +144,8 @@ int32_t OneOverOnePlusX(int32_t x) {
 int32_t GetReciprocal(int32_t x, int integer_bits, int* num_bits_over_unit) {
   const int headroom_plus_one = std::countl_zero(static_cast<uint32_t>(x));
   *num_bits_over_unit = integer_bits - headroom_plus_one;
-  const auto shifted_minus_one = static_cast<int32_t>(
-      (static_cast<uint32_t>(x) << headroom_plus_one) - (uint32_t{1} << 31));
+  const auto shifted_minus_one =
+      static_cast<int32_t>((static_cast<uint32_t>(x) << headroom_plus_one) - (uint32_t{1} << 31));
   return OneOverOnePlusX(shifted_minus_one);
 }
 
@@ -157,10 +158,9 @@ void PreprocessSoftmaxScaling(double beta, double input_scale, int input_integer
 }
 
 int CalculateInputRadius(int input_integer_bits, int input_left_shift) {
-  const double max_input_rescaled =
-      1.0 * static_cast<double>((1 << input_integer_bits) - 1) *
-      static_cast<double>(int64_t{1} << (31 - input_integer_bits)) /
-      static_cast<double>(int64_t{1} << input_left_shift);
+  const double max_input_rescaled = 1.0 * static_cast<double>((1 << input_integer_bits) - 1) *
+                                    static_cast<double>(int64_t{1} << (31 - input_integer_bits)) /
+                                    static_cast<double>(int64_t{1} << input_left_shift);
   return static_cast<int>(std::floor(max_input_rescaled));
 }
 

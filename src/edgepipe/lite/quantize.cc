@@ -27,7 +27,8 @@ Status PrepareQuantize(KernelContext& ctx) {
   auto s = std::make_unique<QuantState>();
   if (in->type != T::FLOAT32) {
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *in, "input"));
-    QuantizeMultiplier(static_cast<double>(in->scale()) / static_cast<double>(out->scale()), &s->mult, &s->shift);
+    QuantizeMultiplier(static_cast<double>(in->scale()) / static_cast<double>(out->scale()),
+                       &s->mult, &s->shift);
   }
   RETURN_IF_ERROR(ctx.SetShape(out, in->shape));
   ctx.set_state(std::move(s));
@@ -38,24 +39,30 @@ template <typename Out>
 void QuantizeFloat(const float* x, Out* y, int64_t n, float scale, int32_t zp) {
   for (int64_t i = 0; i < n; ++i) {
     const int32_t v = static_cast<int32_t>(std::round(x[i] / scale)) + zp;
-    y[i] = static_cast<Out>(std::clamp<int32_t>(v, std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()));
+    y[i] = static_cast<Out>(
+        std::clamp<int32_t>(v, std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()));
   }
 }
 
 template <typename In, typename Out>
-void Requantize(const In* x, Out* y, int64_t n, int32_t in_zp, int32_t out_zp, int32_t mult, int shift) {
+void Requantize(const In* x, Out* y, int64_t n, int32_t in_zp, int32_t out_zp, int32_t mult,
+                int shift) {
   for (int64_t i = 0; i < n; ++i) {
-    const int32_t v = MultiplyByQuantizedMultiplier(static_cast<int32_t>(x[i]) - in_zp, mult, shift) + out_zp;
-    y[i] = static_cast<Out>(std::clamp<int32_t>(v, std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()));
+    const int32_t v =
+        MultiplyByQuantizedMultiplier(static_cast<int32_t>(x[i]) - in_zp, mult, shift) + out_zp;
+    y[i] = static_cast<Out>(
+        std::clamp<int32_t>(v, std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()));
   }
 }
 
 template <typename In>
 void RequantizeTo(const QuantState& s, const Tensor* in, Tensor* out, int64_t n) {
   if (out->type == tflite::TensorType::INT8) {
-    Requantize(in->as<In>(), out->as<int8_t>(), n, in->zero_point(), out->zero_point(), s.mult, s.shift);
+    Requantize(in->as<In>(), out->as<int8_t>(), n, in->zero_point(), out->zero_point(), s.mult,
+               s.shift);
   } else {
-    Requantize(in->as<In>(), out->as<uint8_t>(), n, in->zero_point(), out->zero_point(), s.mult, s.shift);
+    Requantize(in->as<In>(), out->as<uint8_t>(), n, in->zero_point(), out->zero_point(), s.mult,
+               s.shift);
   }
 }
 
@@ -91,16 +98,19 @@ Status PrepareDequantize(KernelContext& ctx) {
 
 template <typename In>
 void Dequantize(const In* x, float* y, int64_t n, float scale, int32_t zp) {
-  for (int64_t i = 0; i < n; ++i) y[i] = scale * static_cast<float>(static_cast<int32_t>(x[i]) - zp);
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = scale * static_cast<float>(static_cast<int32_t>(x[i]) - zp);
 }
 
 Status EvalDequantize(KernelContext& ctx) {
   const Tensor* in = ctx.input(0);
   Tensor* out = ctx.output(0);
   if (in->type == tflite::TensorType::INT8) {
-    Dequantize(in->as<int8_t>(), out->as<float>(), in->num_elements(), in->scale(), in->zero_point());
+    Dequantize(in->as<int8_t>(), out->as<float>(), in->num_elements(), in->scale(),
+               in->zero_point());
   } else {
-    Dequantize(in->as<uint8_t>(), out->as<float>(), in->num_elements(), in->scale(), in->zero_point());
+    Dequantize(in->as<uint8_t>(), out->as<float>(), in->num_elements(), in->scale(),
+               in->zero_point());
   }
   return Status::Ok();
 }

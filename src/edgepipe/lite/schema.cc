@@ -1,7 +1,8 @@
 #include "edgepipe/lite/schema.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace edgepipe::lite {
 

@@ -18,7 +18,8 @@ Status ConstInts(const KernelContext& ctx, const Tensor* t, std::string_view wha
     out->assign(t->as<int32_t>(), t->as<int32_t>() + t->num_elements());
   } else if (t->type == tflite::TensorType::INT64) {
     out->clear();
-    for (int64_t i = 0; i < t->num_elements(); ++i) out->push_back(static_cast<int32_t>(t->as<int64_t>()[i]));
+    for (int64_t i = 0; i < t->num_elements(); ++i)
+      out->push_back(static_cast<int32_t>(t->as<int64_t>()[i]));
   } else {
     return ctx.Error("{} \"{}\" must be int32 or int64", what, t->name);
   }
@@ -32,8 +33,8 @@ Status CheckSameQuant(const KernelContext& ctx, const Tensor& in, const Tensor& 
   }
   if (in.type == tflite::TensorType::INT8 || in.type == tflite::TensorType::UINT8) {
     if (in.scale() != out.scale() || in.zero_point() != out.zero_point()) {
-      return ctx.Unsupported("input and output quantization differ ({}, {} vs {}, {})",
-                             in.scale(), in.zero_point(), out.scale(), out.zero_point());
+      return ctx.Unsupported("input and output quantization differ ({}, {} vs {}, {})", in.scale(),
+                             in.zero_point(), out.scale(), out.zero_point());
     }
   }
   return Status::Ok();
@@ -127,8 +128,11 @@ Status EvalTranspose(KernelContext& ctx) {
   const int64_t n = out->num_elements();
   for (int64_t o = 0; o < n; ++o) {
     int64_t src = 0;
-    for (int d = 0; d < rank; ++d) src += idx[static_cast<size_t>(d)] * in_strides[static_cast<size_t>(perm[static_cast<size_t>(d)])];
-    std::memcpy(out->data + static_cast<size_t>(o) * elem, in->data + static_cast<size_t>(src) * elem, elem);
+    for (int d = 0; d < rank; ++d)
+      src += idx[static_cast<size_t>(d)] *
+             in_strides[static_cast<size_t>(perm[static_cast<size_t>(d)])];
+    std::memcpy(out->data + static_cast<size_t>(o) * elem,
+                in->data + static_cast<size_t>(src) * elem, elem);
     for (int d = rank - 1; d >= 0; --d) {
       if (++idx[static_cast<size_t>(d)] < out->dim(d)) break;
       idx[static_cast<size_t>(d)] = 0;
@@ -164,7 +168,8 @@ Status PreparePad(KernelContext& ctx) {
   using T = tflite::TensorType;
   RETURN_IF_ERROR(ctx.CheckType(in, "input", {T::FLOAT32, T::INT8, T::UINT8, T::INT32}));
   RETURN_IF_ERROR(CheckSameQuant(ctx, *in, *out));
-  if (in->type == T::INT8) s->pad_byte[0] = static_cast<uint8_t>(static_cast<int8_t>(out->zero_point()));
+  if (in->type == T::INT8)
+    s->pad_byte[0] = static_cast<uint8_t>(static_cast<int8_t>(out->zero_point()));
   if (in->type == T::UINT8) s->pad_byte[0] = static_cast<uint8_t>(out->zero_point());
   RETURN_IF_ERROR(ctx.SetShape(out, std::move(shape)));
   ctx.set_state(std::move(s));
@@ -186,7 +191,8 @@ Status EvalPad(KernelContext& ctx) {
   for (int64_t r = 0; r < rows; ++r) {
     int64_t dst = 0;
     for (int d = 0; d < rank; ++d) {
-      const int64_t coord = (d == rank - 1 ? 0 : idx[static_cast<size_t>(d)]) + s.before[static_cast<size_t>(d)];
+      const int64_t coord =
+          (d == rank - 1 ? 0 : idx[static_cast<size_t>(d)]) + s.before[static_cast<size_t>(d)];
       dst = dst * out->dim(d) + coord;
     }
     std::memcpy(out->data + static_cast<size_t>(dst) * elem,
@@ -205,7 +211,8 @@ struct ConcatState : KernelState {
 };
 
 Status PrepareConcat(KernelContext& ctx) {
-  if (ctx.num_inputs() < 1 || ctx.num_outputs() != 1) return ctx.Error("needs inputs and one output");
+  if (ctx.num_inputs() < 1 || ctx.num_outputs() != 1)
+    return ctx.Error("needs inputs and one output");
   Tensor* out = ctx.output(0);
   const Tensor* first = ctx.input(0);
   if (!first) return ctx.Error("input 0 is missing");
@@ -223,7 +230,8 @@ Status PrepareConcat(KernelContext& ctx) {
     const Tensor* t = ctx.input(i);
     if (!t || t->rank() != first->rank()) return ctx.Error("input {} rank mismatch", i);
     for (int d = 0; d < t->rank(); ++d) {
-      if (d != axis && t->dim(d) != first->dim(d)) return ctx.Error("input {} dim {} mismatch", i, d);
+      if (d != axis && t->dim(d) != first->dim(d))
+        return ctx.Error("input {} dim {} mismatch", i, d);
     }
     RETURN_IF_ERROR(CheckSameQuant(ctx, *t, *out));
     shape[static_cast<size_t>(axis)] += t->dim(axis);

@@ -38,8 +38,8 @@ Status Prepare(KernelContext& ctx) {
   using T = tflite::TensorType;
   RETURN_IF_ERROR(ctx.CheckType(input, "input", {T::FLOAT32, T::INT8, T::UINT8}));
   if (output->type != input->type) {
-    return ctx.Unsupported("output type {} differs from input type {}", TensorTypeName(output->type),
-                           TensorTypeName(input->type));
+    return ctx.Unsupported("output type {} differs from input type {}",
+                           TensorTypeName(output->type), TensorTypeName(input->type));
   }
   if (input->type != T::FLOAT32) {
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
@@ -101,8 +101,9 @@ void EvalQuant(const SoftmaxState& s, const T* in, T* out) {
       int32_t v = std::numeric_limits<T>::min();
       if (diff >= s.diff_min) {
         const int32_t e = ExpOnNegativeValues(scaled_diff(diff), kScaledDiffIntegerBits);
-        const int32_t unsat = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(shifted_scale, e),
-                                                  num_bits_over_unit + 31 - kOutputBits);
+        const int32_t unsat =
+            RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(shifted_scale, e),
+                                num_bits_over_unit + 31 - kOutputBits);
         v = std::clamp<int32_t>(unsat + std::numeric_limits<T>::min(),
                                 std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
       }
