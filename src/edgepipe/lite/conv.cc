@@ -1,0 +1,204 @@
+// CONV_2D and DEPTHWISE_CONV_2D, NHWC.
+// CONV_2D:   input [N,H,W,C], filter [O,KH,KW,C], bias [O] -> [N,OH,OW,O].
+// DEPTHWISE: input [N,H,W,C], filter [1,KH,KW,C*M], bias [C*M] -> [N,OH,OW,C*M];
+//            output channel oc = c * M + m reads input channel c.
+#include <algorithm>
+
+#include "edgepipe/lite/op_resolver.h"
+#include "edgepipe/lite/quant_math.h"
+
+namespace edgepipe::lite {
+namespace {
+
+struct ConvState : KernelState {
+  bool depthwise = false;
+  int batches = 0, in_h = 0, in_w = 0, in_c = 0;
+  int out_h = 0, out_w = 0, out_c = 0;
+  int k_h = 0, k_w = 0;
+  int stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
+  int pad_h = 0, pad_w = 0;
+  int multiplier = 1;  // depthwise channel multiplier
+  float fmin = 0, fmax = 0;
+  ConvQuant q;
+};
+
+Status PrepareCommon(KernelContext& ctx, bool depthwise) {
+  RETURN_IF_ERROR(ctx.CheckArity(2, 3, 1));
+  Tensor* input = ctx.input(0);
+  Tensor* filter = ctx.input(1);
+  Tensor* bias = ctx.input(2);
+  Tensor* output = ctx.output(0);
+  auto s = std::make_unique<ConvState>();
+  s->depthwise = depthwise;
+  tflite::Padding padding = tflite::Padding::SAME;
+  tflite::ActivationFunctionType act = tflite::ActivationFunctionType::NONE;
+  if (depthwise) {
+    const auto* o = ctx.op() ? ctx.op()->builtin_options_as_DepthwiseConv2DOptions() : nullptr;
+    if (!o) return ctx.Error("missing DepthwiseConv2DOptions");
+    padding = o->padding();
+    s->stride_h = o->stride_h();
+    s->stride_w = o->stride_w();
+    s->dil_h = o->dilation_h_factor();
+    s->dil_w = o->dilation_w_factor();
+    act = o->fused_activation_function();
+  } else {
+    const auto* o = ctx.op() ? ctx.op()->builtin_options_as_Conv2DOptions() : nullptr;
+    if (!o) return ctx.Error("missing Conv2DOptions");
+    padding = o->padding();
+    s->stride_h = o->stride_h();
+    s->stride_w = o->stride_w();
+    s->dil_h = o->dilation_h_factor();
+    s->dil_w = o->dilation_w_factor();
+    act = o->fused_activation_function();
+  }
+  if (s->stride_h < 1 || s->stride_w < 1 || s->dil_h < 1 || s->dil_w < 1) {
+    return ctx.Error("strides ({}, {}) and dilations ({}, {}) must be >= 1", s->stride_h,
+                     s->stride_w, s->dil_h, s->dil_w);
+  }
+  if (input->rank() != 4 || filter->rank() != 4) {
+    return ctx.Error("input \"{}\" and filter \"{}\" must be rank 4 (are {} and {})", input->name,
+                     filter->name, input->rank(), filter->rank());
+  }
+  s->batches = input->dim(0);
+  s->in_h = input->dim(1);
+  s->in_w = input->dim(2);
+  s->in_c = input->dim(3);
+  s->k_h = filter->dim(1);
+  s->k_w = filter->dim(2);
+  if (depthwise) {
+    if (filter->dim(0) != 1)
+      return ctx.Error("depthwise filter dim 0 is {}, must be 1", filter->dim(0));
+    s->out_c = filter->dim(3);
+    if (s->in_c <= 0 || s->out_c % s->in_c != 0) {
+      return ctx.Error("filter channels {} are not a multiple of input channels {}", s->out_c,
+                       s->in_c);
+    }
+    s->multiplier = s->out_c / s->in_c;
+  } else {
+    s->out_c = filter->dim(0);
+    if (filter->dim(3) != s->in_c) {
+      return ctx.Unsupported("filter depth {} != input depth {} (grouped convolution)",
+                             filter->dim(3), s->in_c);
+    }
+  }
+  if (s->k_h < 1 || s->k_w < 1) return ctx.Error("empty filter");
+  const Padding1D ph = ComputePadding(padding, s->in_h, s->k_h, s->stride_h, s->dil_h);
+  const Padding1D pw = ComputePadding(padding, s->in_w, s->k_w, s->stride_w, s->dil_w);
+  if (ph.out < 1 || pw.out < 1) return ctx.Error("output would be empty ({}x{})", ph.out, pw.out);
+  s->out_h = ph.out;
+  s->out_w = pw.out;
+  s->pad_h = ph.before;
+  s->pad_w = pw.before;
+  using T = tflite::TensorType;
+  RETURN_IF_ERROR(ctx.CheckType(input, "input", {T::FLOAT32, T::INT8, T::UINT8}));
+  if (output->type != input->type || filter->type != input->type) {
+    return ctx.Unsupported("input {}, filter {}, output {}: mixed types are not supported",
+                           TensorTypeName(input->type), TensorTypeName(filter->type),
+                           TensorTypeName(output->type));
+  }
+  if (bias && bias->num_elements() != s->out_c) {
+    return ctx.Error("bias \"{}\" has {} elements, expected {}", bias->name, bias->num_elements(),
+                     s->out_c);
+  }
+  if (input->type == T::FLOAT32) {
+    if (bias && bias->type != T::FLOAT32) return ctx.Error("float bias must be float32");
+    RETURN_IF_ERROR(FloatActivationRange(ctx, act, &s->fmin, &s->fmax));
+  } else {
+    RETURN_IF_ERROR(PrepareConvQuant(ctx, *input, *filter, bias, *output, s->out_c,
+                                     depthwise ? 3 : 0, act, &s->q));
+  }
+  RETURN_IF_ERROR(ctx.SetShape(output, {s->batches, s->out_h, s->out_w, s->out_c}));
+  ctx.set_state(std::move(s));
+  return Status::Ok();
+}
+
+// One kernel for both ops and all types: Acc accumulates products of
+// (input + input_offset) and (filter + filter_offset); Finish maps an
+// accumulator of output channel oc to the stored value.
+template <typename T, typename Acc, typename Finish>
+void Convolve(const ConvState& s, const T* input, const T* filter, T* output, Acc in_off,
+              Acc filter_off, Finish finish) {
+  for (int b = 0; b < s.batches; ++b) {
+    for (int oy = 0; oy < s.out_h; ++oy) {
+      for (int ox = 0; ox < s.out_w; ++ox) {
+        T* out = output + ((static_cast<size_t>(b) * s.out_h + oy) * s.out_w + ox) * s.out_c;
+        for (int oc = 0; oc < s.out_c; ++oc) {
+          Acc acc = 0;
+          for (int ky = 0; ky < s.k_h; ++ky) {
+            const int iy = oy * s.stride_h - s.pad_h + ky * s.dil_h;
+            if (iy < 0 || iy >= s.in_h) continue;
+            for (int kx = 0; kx < s.k_w; ++kx) {
+              const int ix = ox * s.stride_w - s.pad_w + kx * s.dil_w;
+              if (ix < 0 || ix >= s.in_w) continue;
+              const T* in = input + ((static_cast<size_t>(b) * s.in_h + iy) * s.in_w + ix) * s.in_c;
+              if (s.depthwise) {
+                const Acc w =
+                    static_cast<Acc>(filter[(static_cast<size_t>(ky) * s.k_w + kx) * s.out_c + oc]);
+                acc += (w + filter_off) * (static_cast<Acc>(in[oc / s.multiplier]) + in_off);
+              } else {
+                const T* w =
+                    filter + ((static_cast<size_t>(oc) * s.k_h + ky) * s.k_w + kx) * s.in_c;
+                for (int ic = 0; ic < s.in_c; ++ic) {
+                  acc +=
+                      (static_cast<Acc>(w[ic]) + filter_off) * (static_cast<Acc>(in[ic]) + in_off);
+                }
+              }
+            }
+          }
+          out[oc] = finish(acc, oc);
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void EvalQuant(const ConvState& s, const Tensor* input, const Tensor* filter, const Tensor* bias,
+               Tensor* output) {
+  const ConvQuant& q = s.q;
+  const int32_t* b = bias ? bias->as<int32_t>() : nullptr;
+  const bool per_channel = q.multiplier.size() > 1;
+  Convolve<T, int32_t>(s, input->as<T>(), filter->as<T>(), output->as<T>(), q.input_offset,
+                       q.filter_offset, [&](int32_t acc, int oc) {
+                         if (b) acc += b[oc];
+                         const size_t c = per_channel ? static_cast<size_t>(oc) : 0;
+                         acc = MultiplyByQuantizedMultiplier(acc, q.multiplier[c], q.shift[c]) +
+                               q.output_offset;
+                         return static_cast<T>(std::clamp(acc, q.act_min, q.act_max));
+                       });
+}
+
+Status Eval(KernelContext& ctx) {
+  const ConvState& s = *ctx.state<ConvState>();
+  const Tensor* input = ctx.input(0);
+  const Tensor* filter = ctx.input(1);
+  const Tensor* bias = ctx.input(2);
+  Tensor* output = ctx.output(0);
+  switch (input->type) {
+    case tflite::TensorType::FLOAT32: {
+      const float* b = bias ? bias->as<float>() : nullptr;
+      Convolve<float, float>(
+          s, input->as<float>(), filter->as<float>(), output->as<float>(), 0.0f, 0.0f,
+          [&](float acc, int oc) { return std::clamp(acc + (b ? b[oc] : 0.0f), s.fmin, s.fmax); });
+      return Status::Ok();
+    }
+    case tflite::TensorType::INT8:
+      EvalQuant<int8_t>(s, input, filter, bias, output);
+      return Status::Ok();
+    case tflite::TensorType::UINT8:
+      EvalQuant<uint8_t>(s, input, filter, bias, output);
+      return Status::Ok();
+    default:
+      return ctx.Unsupported("type {}", TensorTypeName(input->type));
+  }
+}
+
+Status PrepareConv(KernelContext& ctx) { return PrepareCommon(ctx, false); }
+Status PrepareDepthwise(KernelContext& ctx) { return PrepareCommon(ctx, true); }
+
+}  // namespace
+
+KernelRegistration RegisterConv2D() { return {PrepareConv, Eval}; }
+KernelRegistration RegisterDepthwiseConv2D() { return {PrepareDepthwise, Eval}; }
+
+}  // namespace edgepipe::lite

@@ -1,0 +1,184 @@
+// ADD, SUB, MUL with numpy-style broadcasting (rank <= 8).
+// int8/uint8 ADD/SUB: TFLite's reference scheme: both inputs shifted left by
+// 20 bits and rescaled to twice the larger input scale, summed, rescaled to
+// the output. MUL: (x1 - z1) * (x2 - z2) rescaled by s1 * s2 / s_out.
+#include <algorithm>
+#include <array>
+
+#include "edgepipe/lite/op_resolver.h"
+#include "edgepipe/lite/quant_math.h"
+
+namespace edgepipe::lite {
+namespace {
+
+enum class Kind { kAdd, kSub, kMul };
+
+struct BinaryState : KernelState {
+  Kind kind = Kind::kAdd;
+  std::vector<int64_t> stride1, stride2;
+  float fmin = 0, fmax = 0;
+  int32_t act_min = 0, act_max = 0;
+  int32_t in1_offset = 0, in2_offset = 0, out_offset = 0;
+  int32_t in1_mult = 0, in2_mult = 0, out_mult = 0;
+  int in1_shift = 0, in2_shift = 0, out_shift = 0;
+  static constexpr int kLeftShift = 20;
+};
+
+template <Kind K>
+Status Prepare(KernelContext& ctx) {
+  RETURN_IF_ERROR(ctx.CheckArity(2, 2, 1));
+  Tensor* a = ctx.input(0);
+  Tensor* b = ctx.input(1);
+  Tensor* out = ctx.output(0);
+  auto s = std::make_unique<BinaryState>();
+  s->kind = K;
+  tflite::ActivationFunctionType act = tflite::ActivationFunctionType::NONE;
+  if (ctx.op()) {
+    if (K == Kind::kAdd) {
+      if (const auto* o = ctx.op()->builtin_options_as_AddOptions())
+        act = o->fused_activation_function();
+    } else if (K == Kind::kSub) {
+      if (const auto* o = ctx.op()->builtin_options_as_SubOptions())
+        act = o->fused_activation_function();
+    } else if (const auto* o = ctx.op()->builtin_options_as_MulOptions()) {
+      act = o->fused_activation_function();
+    }
+  }
+  // Broadcast shape.
+  const int rank = std::max(a->rank(), b->rank());
+  std::vector<int32_t> shape(static_cast<size_t>(rank));
+  for (int i = 0; i < rank; ++i) {
+    const int da = i < rank - a->rank() ? 1 : a->dim(i - (rank - a->rank()));
+    const int db = i < rank - b->rank() ? 1 : b->dim(i - (rank - b->rank()));
+    if (da != db && da != 1 && db != 1) {
+      return ctx.Error("shapes of \"{}\" and \"{}\" do not broadcast on axis {} ({} vs {})",
+                       a->name, b->name, i, da, db);
+    }
+    shape[static_cast<size_t>(i)] = da == 1 ? db : da;
+  }
+  s->stride1 = BroadcastStrides(a->shape, shape);
+  s->stride2 = BroadcastStrides(b->shape, shape);
+  using T = tflite::TensorType;
+  RETURN_IF_ERROR(ctx.CheckType(a, "input 0", {T::FLOAT32, T::INT8, T::UINT8, T::INT32}));
+  if (b->type != a->type || out->type != a->type)
+    return ctx.Unsupported("mixed input/output types");
+  if (a->type == T::FLOAT32) {
+    RETURN_IF_ERROR(FloatActivationRange(ctx, act, &s->fmin, &s->fmax));
+  } else if (a->type == T::INT32) {
+    if (act != tflite::ActivationFunctionType::NONE)
+      return ctx.Unsupported("int32 with activation");
+  } else {
+    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *a, "input 0"));
+    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *b, "input 1"));
+    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *out, "output"));
+    RETURN_IF_ERROR(QuantizedActivationRange(ctx, act, *out, &s->act_min, &s->act_max));
+    s->in1_offset = -a->zero_point();
+    s->in2_offset = -b->zero_point();
+    s->out_offset = out->zero_point();
+    if (K == Kind::kMul) {
+      const double real = static_cast<double>(a->scale()) * static_cast<double>(b->scale()) /
+                          static_cast<double>(out->scale());
+      QuantizeMultiplier(real, &s->out_mult, &s->out_shift);
+    } else {
+      const double twice_max = 2.0 * static_cast<double>(std::max(a->scale(), b->scale()));
+      QuantizeMultiplier(static_cast<double>(a->scale()) / twice_max, &s->in1_mult, &s->in1_shift);
+      QuantizeMultiplier(static_cast<double>(b->scale()) / twice_max, &s->in2_mult, &s->in2_shift);
+      QuantizeMultiplier(
+          twice_max / ((1 << BinaryState::kLeftShift) * static_cast<double>(out->scale())),
+          &s->out_mult, &s->out_shift);
+      if (K == Kind::kSub) s->in2_mult = -s->in2_mult;
+    }
+  }
+  RETURN_IF_ERROR(ctx.SetShape(out, std::move(shape)));
+  ctx.set_state(std::move(s));
+  return Status::Ok();
+}
+
+// Calls f(out_index, index1, index2) for every output element.
+template <typename F>
+void ForEachBroadcast(const BinaryState& s, const Tensor& out, F f) {
+  const int rank = out.rank();
+  std::array<int32_t, 8> idx{};
+  int64_t i1 = 0, i2 = 0;
+  const int64_t n = out.num_elements();
+  for (int64_t o = 0; o < n; ++o) {
+    f(o, i1, i2);
+    for (int d = rank - 1; d >= 0; --d) {
+      const size_t du = static_cast<size_t>(d);
+      ++idx[du];
+      i1 += s.stride1[du];
+      i2 += s.stride2[du];
+      if (idx[du] < out.dim(d)) break;
+      i1 -= s.stride1[du] * idx[du];
+      i2 -= s.stride2[du] * idx[du];
+      idx[du] = 0;
+    }
+  }
+}
+
+template <typename T>
+void EvalQuant(const BinaryState& s, const T* a, const T* b, T* y, const Tensor& out) {
+  ForEachBroadcast(s, out, [&](int64_t o, int64_t i1, int64_t i2) {
+    const int32_t x1 = s.in1_offset + a[i1];
+    const int32_t x2 = s.in2_offset + b[i2];
+    int32_t r = 0;
+    if (s.kind == Kind::kMul) {
+      r = MultiplyByQuantizedMultiplier(x1 * x2, s.out_mult, s.out_shift) + s.out_offset;
+    } else {
+      const int32_t sx1 = MultiplyByQuantizedMultiplier(x1 * (1 << BinaryState::kLeftShift),
+                                                        s.in1_mult, s.in1_shift);
+      const int32_t sx2 = MultiplyByQuantizedMultiplier(x2 * (1 << BinaryState::kLeftShift),
+                                                        s.in2_mult, s.in2_shift);
+      r = MultiplyByQuantizedMultiplier(sx1 + sx2, s.out_mult, s.out_shift) + s.out_offset;
+    }
+    y[o] = static_cast<T>(std::clamp(r, s.act_min, s.act_max));
+  });
+}
+
+Status Eval(KernelContext& ctx) {
+  const BinaryState& s = *ctx.state<BinaryState>();
+  const Tensor* a = ctx.input(0);
+  const Tensor* b = ctx.input(1);
+  Tensor* out = ctx.output(0);
+  switch (a->type) {
+    case tflite::TensorType::FLOAT32: {
+      const float* x = a->as<float>();
+      const float* z = b->as<float>();
+      float* y = out->as<float>();
+      ForEachBroadcast(s, *out, [&](int64_t o, int64_t i1, int64_t i2) {
+        const float v = s.kind == Kind::kAdd   ? x[i1] + z[i2]
+                        : s.kind == Kind::kSub ? x[i1] - z[i2]
+                                               : x[i1] * z[i2];
+        y[o] = std::clamp(v, s.fmin, s.fmax);
+      });
+      return Status::Ok();
+    }
+    case tflite::TensorType::INT32: {
+      const int32_t* x = a->as<int32_t>();
+      const int32_t* z = b->as<int32_t>();
+      int32_t* y = out->as<int32_t>();
+      ForEachBroadcast(s, *out, [&](int64_t o, int64_t i1, int64_t i2) {
+        const auto u1 = static_cast<uint32_t>(x[i1]);
+        const auto u2 = static_cast<uint32_t>(z[i2]);
+        y[o] = static_cast<int32_t>(s.kind == Kind::kAdd   ? u1 + u2
+                                    : s.kind == Kind::kSub ? u1 - u2
+                                                           : u1 * u2);
+      });
+      return Status::Ok();
+    }
+    case tflite::TensorType::INT8:
+      EvalQuant(s, a->as<int8_t>(), b->as<int8_t>(), out->as<int8_t>(), *out);
+      return Status::Ok();
+    default:
+      EvalQuant(s, a->as<uint8_t>(), b->as<uint8_t>(), out->as<uint8_t>(), *out);
+      return Status::Ok();
+  }
+}
+
+}  // namespace
+
+KernelRegistration RegisterAdd() { return {Prepare<Kind::kAdd>, Eval}; }
+KernelRegistration RegisterSub() { return {Prepare<Kind::kSub>, Eval}; }
+KernelRegistration RegisterMul() { return {Prepare<Kind::kMul>, Eval}; }
+
+}  // namespace edgepipe::lite

@@ -1,0 +1,140 @@
+// FULLY_CONNECTED: output[b, o] = act(sum_d input[b, d] * filter[o, d] + bias[o]).
+// input [..., D] is read as [batches, D]; filter [O, D]; bias [O] optional.
+#include <algorithm>
+
+#include "edgepipe/lite/op_resolver.h"
+#include "edgepipe/lite/quant_math.h"
+
+namespace edgepipe::lite {
+namespace {
+
+struct FcState : KernelState {
+  tflite::ActivationFunctionType act = tflite::ActivationFunctionType::NONE;
+  int batches = 0;
+  int depth = 0;
+  int units = 0;
+  float fmin = 0, fmax = 0;
+  ConvQuant q;
+};
+
+Status Prepare(KernelContext& ctx) {
+  RETURN_IF_ERROR(ctx.CheckArity(2, 3, 1));
+  Tensor* input = ctx.input(0);
+  Tensor* filter = ctx.input(1);
+  Tensor* bias = ctx.input(2);
+  Tensor* output = ctx.output(0);
+  auto s = std::make_unique<FcState>();
+  const auto* opts = ctx.op() ? ctx.op()->builtin_options_as_FullyConnectedOptions() : nullptr;
+  bool keep_num_dims = false;
+  if (opts) {
+    s->act = opts->fused_activation_function();
+    keep_num_dims = opts->keep_num_dims();
+    if (opts->weights_format() != tflite::FullyConnectedOptionsWeightsFormat::DEFAULT) {
+      return ctx.Unsupported("shuffled weights format");
+    }
+  }
+  if (filter->rank() != 2)
+    return ctx.Error("filter \"{}\" must be rank 2, is rank {}", filter->name, filter->rank());
+  s->units = filter->dim(0);
+  s->depth = filter->dim(1);
+  if (s->depth <= 0 || input->rank() < 1 || input->num_elements() % s->depth != 0) {
+    return ctx.Error("input \"{}\" with {} elements is not a multiple of filter depth {}",
+                     input->name, input->num_elements(), s->depth);
+  }
+  s->batches = static_cast<int>(input->num_elements() / s->depth);
+  if (bias && bias->num_elements() != s->units) {
+    return ctx.Error("bias \"{}\" has {} elements, expected {}", bias->name, bias->num_elements(),
+                     s->units);
+  }
+  std::vector<int32_t> out_shape;
+  if (keep_num_dims) {
+    out_shape = input->shape;
+    out_shape.back() = s->units;
+  } else {
+    out_shape = {s->batches, s->units};
+  }
+  using T = tflite::TensorType;
+  RETURN_IF_ERROR(ctx.CheckType(input, "input", {T::FLOAT32, T::INT8, T::UINT8}));
+  if (output->type != input->type || filter->type != input->type) {
+    return ctx.Unsupported(
+        "input {}, filter {}, output {}: hybrid or mixed types are not supported",
+        TensorTypeName(input->type), TensorTypeName(filter->type), TensorTypeName(output->type));
+  }
+  if (input->type == T::FLOAT32) {
+    if (bias && bias->type != T::FLOAT32) return ctx.Error("float bias must be float32");
+    RETURN_IF_ERROR(FloatActivationRange(ctx, s->act, &s->fmin, &s->fmax));
+  } else {
+    RETURN_IF_ERROR(
+        PrepareConvQuant(ctx, *input, *filter, bias, *output, s->units, 0, s->act, &s->q));
+  }
+  RETURN_IF_ERROR(ctx.SetShape(output, std::move(out_shape)));
+  ctx.set_state(std::move(s));
+  return Status::Ok();
+}
+
+void EvalFloat(const FcState& s, const float* input, const float* filter, const float* bias,
+               float* output) {
+  for (int b = 0; b < s.batches; ++b) {
+    for (int o = 0; o < s.units; ++o) {
+      float total = 0;
+      const float* x = input + static_cast<size_t>(b) * s.depth;
+      const float* w = filter + static_cast<size_t>(o) * s.depth;
+      for (int d = 0; d < s.depth; ++d) total += x[d] * w[d];
+      const float v = total + (bias ? bias[o] : 0.0f);
+      output[static_cast<size_t>(b) * s.units + o] = std::clamp(v, s.fmin, s.fmax);
+    }
+  }
+}
+
+template <typename T>
+void EvalQuant(const FcState& s, const T* input, const T* filter, const int32_t* bias, T* output) {
+  const ConvQuant& q = s.q;
+  const bool per_channel =
+      q.multiplier.size() > 1 && q.multiplier.size() == static_cast<size_t>(s.units);
+  for (int b = 0; b < s.batches; ++b) {
+    for (int o = 0; o < s.units; ++o) {
+      int32_t acc = 0;
+      const T* x = input + static_cast<size_t>(b) * s.depth;
+      const T* w = filter + static_cast<size_t>(o) * s.depth;
+      for (int d = 0; d < s.depth; ++d) {
+        acc += (static_cast<int32_t>(w[d]) + q.filter_offset) *
+               (static_cast<int32_t>(x[d]) + q.input_offset);
+      }
+      if (bias) acc += bias[o];
+      const size_t c = per_channel ? static_cast<size_t>(o) : 0;
+      acc = MultiplyByQuantizedMultiplier(acc, q.multiplier[c], q.shift[c]) + q.output_offset;
+      output[static_cast<size_t>(b) * s.units + o] =
+          static_cast<T>(std::clamp(acc, q.act_min, q.act_max));
+    }
+  }
+}
+
+Status Eval(KernelContext& ctx) {
+  const FcState& s = *ctx.state<FcState>();
+  const Tensor* input = ctx.input(0);
+  const Tensor* filter = ctx.input(1);
+  const Tensor* bias = ctx.input(2);
+  Tensor* output = ctx.output(0);
+  switch (input->type) {
+    case tflite::TensorType::FLOAT32:
+      EvalFloat(s, input->as<float>(), filter->as<float>(), bias ? bias->as<float>() : nullptr,
+                output->as<float>());
+      return Status::Ok();
+    case tflite::TensorType::INT8:
+      EvalQuant(s, input->as<int8_t>(), filter->as<int8_t>(), bias ? bias->as<int32_t>() : nullptr,
+                output->as<int8_t>());
+      return Status::Ok();
+    case tflite::TensorType::UINT8:
+      EvalQuant(s, input->as<uint8_t>(), filter->as<uint8_t>(),
+                bias ? bias->as<int32_t>() : nullptr, output->as<uint8_t>());
+      return Status::Ok();
+    default:
+      return ctx.Unsupported("type {}", TensorTypeName(input->type));
+  }
+}
+
+}  // namespace
+
+KernelRegistration RegisterFullyConnected() { return {Prepare, Eval}; }
+
+}  // namespace edgepipe::lite

@@ -1,0 +1,312 @@
+#include "edgepipe/lite/interpreter.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "edgepipe/lite/memory_planner.h"
+
+namespace edgepipe::lite {
+namespace {
+
+constexpr size_t kArenaAlignment = 64;
+
+Result<DType> ArrayDType(tflite::TensorType t) {
+  switch (t) {
+    case tflite::TensorType::FLOAT32:
+      return DType::kFloat32;
+    case tflite::TensorType::INT8:
+      return DType::kInt8;
+    case tflite::TensorType::UINT8:
+      return DType::kUInt8;
+    case tflite::TensorType::INT32:
+      return DType::kInt32;
+    case tflite::TensorType::INT64:
+      return DType::kInt64;
+    case tflite::TensorType::BOOL:
+      return DType::kBool;
+    default:
+      return Status::Unimplemented(
+          fmt::format("tensor type {} has no Array dtype", TensorTypeName(t)));
+  }
+}
+
+const char* StateName(Interpreter::State s) {
+  switch (s) {
+    case Interpreter::State::kCreated:
+      return "created";
+    case Interpreter::State::kAllocated:
+      return "allocated";
+    case Interpreter::State::kInvokable:
+      return "invokable";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const Model> model,
+                                                         const OpResolver& resolver) {
+  std::unique_ptr<Interpreter> in(new Interpreter());
+  in->model_ = std::move(model);
+  const Model& m = *in->model_;
+  const tflite::SubGraph& sg = m.subgraph(0);
+  const auto err = [&](std::string msg) {
+    return Status::InvalidArgument(fmt::format("{}: {}", m.name(), msg));
+  };
+  const auto* fb_tensors = sg.tensors();
+  const int num_tensors = fb_tensors ? static_cast<int>(fb_tensors->size()) : 0;
+  in->tensors_.resize(static_cast<size_t>(num_tensors));
+  for (int t = 0; fb_tensors && t < num_tensors; ++t) {
+    const tflite::Tensor& ft = *fb_tensors->Get(static_cast<flatbuffers::uoffset_t>(t));
+    Tensor& rt = in->tensors_[static_cast<size_t>(t)];
+    rt.index = t;
+    rt.name = ft.name() ? ft.name()->str() : "";
+    rt.type = ft.type();
+    if (ft.shape()) rt.shape.assign(ft.shape()->begin(), ft.shape()->end());
+    rt.quant = &m.TensorQuant(0, t);
+    rt.bytes = static_cast<size_t>(rt.num_elements()) * TensorTypeSize(rt.type);
+    const auto data = m.TensorData(0, t);
+    if (!data.empty()) {
+      rt.is_const = true;
+      // Kernels only read constants; the arena is the only memory written.
+      rt.data = const_cast<uint8_t*>(data.data());
+    }
+    if (ft.is_variable()) {
+      return Status::Unimplemented(fmt::format(
+          "{}: tensor {} \"{}\" is a variable tensor; stateful models are not supported yet",
+          m.name(), t, rt.name));
+    }
+  }
+  if (sg.inputs()) in->inputs_.assign(sg.inputs()->begin(), sg.inputs()->end());
+  if (sg.outputs()) in->outputs_.assign(sg.outputs()->begin(), sg.outputs()->end());
+  in->input_set_.assign(in->inputs_.size(), false);
+  for (int i : in->inputs_) {
+    if (in->tensors_[static_cast<size_t>(i)].is_const) {
+      return err(fmt::format("graph input tensor {} is a constant", i));
+    }
+  }
+  // Which tensors hold a value before each op: constants and graph inputs.
+  std::vector<bool> written(static_cast<size_t>(num_tensors), false);
+  for (int t = 0; t < num_tensors; ++t)
+    written[static_cast<size_t>(t)] = in->tensors_[static_cast<size_t>(t)].is_const;
+  for (int i : in->inputs_) written[static_cast<size_t>(i)] = true;
+  const auto* fb_ops = sg.operators();
+  const int num_ops = fb_ops ? static_cast<int>(fb_ops->size()) : 0;
+  in->ops_.reserve(static_cast<size_t>(num_ops));
+  for (int o = 0; fb_ops && o < num_ops; ++o) {
+    const tflite::Operator* op = fb_ops->Get(static_cast<flatbuffers::uoffset_t>(o));
+    const int32_t code = m.OpCode(0, o);
+    const tflite::OperatorCode& oc = *m.fb().operator_codes()->Get(op->opcode_index());
+    std::string name = BuiltinOperatorName(code);
+    if (code == static_cast<int32_t>(tflite::BuiltinOperator::CUSTOM)) {
+      name = fmt::format("CUSTOM \"{}\"", oc.custom_code() ? oc.custom_code()->str() : "");
+    }
+    const KernelRegistration* reg = resolver.Find(code);
+    if (reg == nullptr || code == static_cast<int32_t>(tflite::BuiltinOperator::CUSTOM)) {
+      return Status::Unimplemented(
+          fmt::format("{}: operator {} is {} (code {}), which has no registered kernel", m.name(),
+                      o, name, code));
+    }
+    KernelContext& ctx = in->ops_.emplace_back(o, name, op);
+    if (op->inputs()) {
+      for (int32_t t : *op->inputs()) {
+        if (t < 0) {
+          ctx.inputs.push_back(nullptr);
+          continue;
+        }
+        if (!written[static_cast<size_t>(t)]) {
+          return err(fmt::format("operator {} ({}) reads tensor {} \"{}\" before any op writes it",
+                                 o, name, t, in->tensors_[static_cast<size_t>(t)].name));
+        }
+        ctx.inputs.push_back(&in->tensors_[static_cast<size_t>(t)]);
+      }
+    }
+    if (op->outputs()) {
+      for (int32_t t : *op->outputs()) {
+        if (written[static_cast<size_t>(t)]) {
+          return err(fmt::format(
+              "operator {} ({}) writes tensor {} \"{}\", which is a constant, a graph input or "
+              "written by an earlier op",
+              o, name, t, in->tensors_[static_cast<size_t>(t)].name));
+        }
+        written[static_cast<size_t>(t)] = true;
+        ctx.outputs.push_back(&in->tensors_[static_cast<size_t>(t)]);
+      }
+    }
+    in->kernels_.push_back(*reg);
+  }
+  for (int t : in->outputs_) {
+    if (!written[static_cast<size_t>(t)]) {
+      return err(fmt::format("graph output tensor {} is never written", t));
+    }
+  }
+  return in;
+}
+
+int Interpreter::FindInput(std::string_view name) const {
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (tensors_[static_cast<size_t>(inputs_[i])].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int Interpreter::FindOutput(std::string_view name) const {
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    if (tensors_[static_cast<size_t>(outputs_[i])].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Status Interpreter::ResizeInput(int i, std::vector<int32_t> shape) {
+  if (i < 0 || i >= num_inputs()) {
+    return Status::OutOfRange(fmt::format("input {} out of range [0, {})", i, num_inputs()));
+  }
+  Tensor& t = tensors_[static_cast<size_t>(inputs_[static_cast<size_t>(i)])];
+  if (shape.size() != t.shape.size()) {
+    return Status::InvalidArgument(fmt::format("input {} \"{}\": new rank {} differs from rank {}",
+                                               i, t.name, shape.size(), t.shape.size()));
+  }
+  int64_t n = 1;
+  for (int32_t d : shape) {
+    if (d < 1) {
+      return Status::InvalidArgument(
+          fmt::format("input {} \"{}\": dimension {} must be >= 1", i, t.name, d));
+    }
+    n *= d;
+    if (n > (int64_t{1} << 31) / 16) {
+      return Status::InvalidArgument(fmt::format("input {} \"{}\": shape too large", i, t.name));
+    }
+  }
+  t.shape = std::move(shape);
+  t.bytes = static_cast<size_t>(n) * TensorTypeSize(t.type);
+  state_ = State::kCreated;
+  return Status::Ok();
+}
+
+Status Interpreter::AllocateTensors() {
+  state_ = State::kCreated;
+  for (size_t o = 0; o < ops_.size(); ++o) {
+    RETURN_IF_ERROR(kernels_[o].prepare(ops_[o]).WithContext(model_->name()));
+  }
+  // Lifetimes in op steps: graph inputs from -1, graph outputs to the end.
+  const int num_ops = static_cast<int>(ops_.size());
+  std::vector<int> first(tensors_.size(), -2);
+  std::vector<int> last(tensors_.size(), -2);
+  for (int i : inputs_) first[static_cast<size_t>(i)] = last[static_cast<size_t>(i)] = -1;
+  for (int o = 0; o < num_ops; ++o) {
+    for (Tensor* t : ops_[static_cast<size_t>(o)].inputs) {
+      if (t && !t->is_const) last[static_cast<size_t>(t->index)] = o;
+    }
+    for (Tensor* t : ops_[static_cast<size_t>(o)].outputs) {
+      first[static_cast<size_t>(t->index)] = o;
+      last[static_cast<size_t>(t->index)] = std::max(last[static_cast<size_t>(t->index)], o);
+    }
+  }
+  for (int i : outputs_) last[static_cast<size_t>(i)] = num_ops;
+  std::vector<BufferRequest> requests;
+  std::vector<int> request_tensor;
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    if (tensors_[t].is_const || first[t] == -2) continue;
+    if (TensorTypeSize(tensors_[t].type) == 0) {
+      return Status::Unimplemented(fmt::format("{}: tensor {} \"{}\" has type {}", model_->name(),
+                                               t, tensors_[t].name,
+                                               TensorTypeName(tensors_[t].type)));
+    }
+    requests.push_back({tensors_[t].bytes, first[t], std::max(first[t], last[t])});
+    request_tensor.push_back(static_cast<int>(t));
+  }
+  const MemoryPlan plan = PlanMemory(requests, kArenaAlignment);
+  arena_.reset(static_cast<uint8_t*>(
+      std::aligned_alloc(kArenaAlignment, std::max<size_t>(plan.arena_bytes, kArenaAlignment))));
+  if (!arena_)
+    return Status::Internal(
+        fmt::format("{}: cannot allocate {} arena bytes", model_->name(), plan.arena_bytes));
+  arena_bytes_ = plan.arena_bytes;
+  for (size_t r = 0; r < requests.size(); ++r) {
+    tensors_[static_cast<size_t>(request_tensor[r])].data = arena_.get() + plan.offsets[r];
+  }
+  std::fill(input_set_.begin(), input_set_.end(), false);
+  state_ = inputs_.empty() ? State::kInvokable : State::kAllocated;
+  return Status::Ok();
+}
+
+Result<std::span<uint8_t>> Interpreter::mutable_input_data(int i) {
+  if (state_ == State::kCreated) {
+    return Status::FailedPrecondition(
+        fmt::format("{}: input data requested before AllocateTensors", model_->name()));
+  }
+  if (i < 0 || i >= num_inputs()) {
+    return Status::OutOfRange(fmt::format("input {} out of range [0, {})", i, num_inputs()));
+  }
+  Tensor& t = tensors_[static_cast<size_t>(inputs_[static_cast<size_t>(i)])];
+  input_set_[static_cast<size_t>(i)] = true;
+  if (std::all_of(input_set_.begin(), input_set_.end(), [](bool b) { return b; })) {
+    state_ = State::kInvokable;
+  }
+  return std::span<uint8_t>(t.data, t.bytes);
+}
+
+Status Interpreter::SetInput(int i, const Array& value) {
+  if (state_ == State::kCreated) {
+    return Status::FailedPrecondition(
+        fmt::format("{}: SetInput before AllocateTensors", model_->name()));
+  }
+  if (i < 0 || i >= num_inputs()) {
+    return Status::OutOfRange(fmt::format("input {} out of range [0, {})", i, num_inputs()));
+  }
+  const Tensor& t = input(i);
+  ASSIGN_OR_RETURN(DType dtype, ArrayDType(t.type));
+  std::vector<int64_t> want(t.shape.begin(), t.shape.end());
+  if (value.dtype() != dtype || value.shape() != want) {
+    return Status::InvalidArgument(
+        fmt::format("input {} \"{}\": got {}{}, expected {}{}", i, t.name, DTypeName(value.dtype()),
+                    ShapeToString(value.shape()), DTypeName(dtype), ShapeToString(want)));
+  }
+  ASSIGN_OR_RETURN(std::span<uint8_t> dst, mutable_input_data(i));
+  std::memcpy(dst.data(), value.raw_data(), dst.size());
+  return Status::Ok();
+}
+
+Status Interpreter::Invoke() {
+  if (state_ != State::kInvokable) {
+    std::string missing;
+    for (size_t i = 0; i < input_set_.size(); ++i) {
+      if (!input_set_[i]) missing += fmt::format("{}{}", missing.empty() ? "" : ", ", i);
+    }
+    return Status::FailedPrecondition(
+        fmt::format("{}: Invoke in state {}; needs AllocateTensors and every input set (unset: {})",
+                    model_->name(), StateName(state_), missing));
+  }
+  for (size_t o = 0; o < ops_.size(); ++o) {
+    RETURN_IF_ERROR(kernels_[o].eval(ops_[o]).WithContext(model_->name()));
+  }
+  return Status::Ok();
+}
+
+Result<Array> Interpreter::GetOutput(int i) const {
+  if (state_ == State::kCreated) {
+    return Status::FailedPrecondition(
+        fmt::format("{}: GetOutput before AllocateTensors", model_->name()));
+  }
+  if (i < 0 || i >= num_outputs()) {
+    return Status::OutOfRange(fmt::format("output {} out of range [0, {})", i, num_outputs()));
+  }
+  const Tensor& t = output(i);
+  ASSIGN_OR_RETURN(DType dtype, ArrayDType(t.type));
+  ASSIGN_OR_RETURN(Array a,
+                   Array::Zeros(dtype, std::vector<int64_t>(t.shape.begin(), t.shape.end())));
+  std::memcpy(a.raw_data(), t.data, a.num_bytes());
+  return a;
+}
+
+size_t Interpreter::unshared_bytes() const {
+  size_t total = 0;
+  for (const Tensor& t : tensors_) {
+    if (!t.is_const) total += t.bytes;
+  }
+  return total;
+}
+
+}  // namespace edgepipe::lite

@@ -1,0 +1,98 @@
+// Runs subgraph 0 of a verified TFLite model with reference kernels.
+//
+// Lifecycle (misuse returns FailedPrecondition):
+//   Create           -> kCreated   ops resolved, tensors described
+//   AllocateTensors  -> kAllocated shapes propagated (kernel Prepare), one
+//                                  arena planned and allocated
+//   set every input  -> kInvokable (SetInput or mutable_input_data)
+//   Invoke           runs the ops; no allocation
+//   ResizeInput      -> kCreated   (call AllocateTensors again: re-plans)
+// Not thread-safe: one Invoke at a time per Interpreter. The Model must
+// outlive the Interpreter (it is shared).
+#ifndef EDGEPIPE_LITE_INTERPRETER_H_
+#define EDGEPIPE_LITE_INTERPRETER_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "edgepipe/core/array.h"
+#include "edgepipe/core/status.h"
+#include "edgepipe/lite/kernel.h"
+#include "edgepipe/lite/model.h"
+#include "edgepipe/lite/op_resolver.h"
+
+namespace edgepipe::lite {
+
+class Interpreter {
+ public:
+  enum class State { kCreated, kAllocated, kInvokable };
+
+  // Resolves every op of subgraph 0 with `resolver` (Unimplemented naming the
+  // op and its index when one is missing) and checks the graph: outputs are
+  // not constants, no tensor is written twice, every op input is a constant,
+  // a graph input or written by an earlier op.
+  static Result<std::unique_ptr<Interpreter>> Create(std::shared_ptr<const Model> model,
+                                                     const OpResolver& resolver);
+
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  State state() const { return state_; }
+  int num_inputs() const { return static_cast<int>(inputs_.size()); }
+  int num_outputs() const { return static_cast<int>(outputs_.size()); }
+  // Graph input/output i (0 <= i < num_inputs()/num_outputs()). Data is valid
+  // after AllocateTensors, until the next ResizeInput/AllocateTensors.
+  const Tensor& input(int i) const {
+    return tensors_[static_cast<size_t>(inputs_[static_cast<size_t>(i)])];
+  }
+  const Tensor& output(int i) const {
+    return tensors_[static_cast<size_t>(outputs_[static_cast<size_t>(i)])];
+  }
+  const std::vector<Tensor>& tensors() const { return tensors_; }
+  // Index of the graph input/output named `name`, or -1.
+  int FindInput(std::string_view name) const;
+  int FindOutput(std::string_view name) const;
+
+  // Changes input i's shape (same rank, dims >= 1); back to kCreated.
+  Status ResizeInput(int i, std::vector<int32_t> shape);
+  // Prepares every op in order and plans + allocates the arena.
+  Status AllocateTensors();
+  // Copies `value` into input i: dtype and shape must match exactly.
+  Status SetInput(int i, const Array& value);
+  // Writable input data (marks the input as set). Requires kAllocated or
+  // kInvokable.
+  Result<std::span<uint8_t>> mutable_input_data(int i);
+  // Runs every op. Requires kInvokable.
+  Status Invoke();
+  // Copies output i into an Array (float32, int8, uint8, int32 outputs).
+  Result<Array> GetOutput(int i) const;
+
+  // Bytes of the activation arena (0 before AllocateTensors).
+  size_t arena_bytes() const { return arena_bytes_; }
+  // Sum of the sizes of all non-constant tensors (the arena without sharing).
+  size_t unshared_bytes() const;
+
+ private:
+  Interpreter() = default;
+
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::shared_ptr<const Model> model_;
+  std::vector<Tensor> tensors_;
+  std::vector<int> inputs_;
+  std::vector<int> outputs_;
+  std::vector<KernelContext> ops_;
+  std::vector<KernelRegistration> kernels_;  // copied: the resolver may be a temporary
+  std::vector<bool> input_set_;
+  std::unique_ptr<uint8_t, Free> arena_;
+  size_t arena_bytes_ = 0;
+  State state_ = State::kCreated;
+};
+
+}  // namespace edgepipe::lite
+
+#endif  // EDGEPIPE_LITE_INTERPRETER_H_

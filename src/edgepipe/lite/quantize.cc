@@ -1,0 +1,123 @@
+// QUANTIZE (float -> int8/uint8: round(x / scale) + zero_point, clamped; or
+// int8/uint8 -> int8/uint8 requantization) and DEQUANTIZE
+// (int8/uint8 -> float: scale * (q - zero_point)). Per-tensor only.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "edgepipe/lite/op_resolver.h"
+#include "edgepipe/lite/quant_math.h"
+
+namespace edgepipe::lite {
+namespace {
+
+struct QuantState : KernelState {
+  int32_t mult = 0;
+  int shift = 0;
+};
+
+Status PrepareQuantize(KernelContext& ctx) {
+  RETURN_IF_ERROR(ctx.CheckArity(1, 1, 1));
+  Tensor* in = ctx.input(0);
+  Tensor* out = ctx.output(0);
+  using T = tflite::TensorType;
+  RETURN_IF_ERROR(ctx.CheckType(in, "input", {T::FLOAT32, T::INT8, T::UINT8}));
+  RETURN_IF_ERROR(ctx.CheckType(out, "output", {T::INT8, T::UINT8}));
+  RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *out, "output"));
+  auto s = std::make_unique<QuantState>();
+  if (in->type != T::FLOAT32) {
+    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *in, "input"));
+    QuantizeMultiplier(static_cast<double>(in->scale()) / static_cast<double>(out->scale()),
+                       &s->mult, &s->shift);
+  }
+  RETURN_IF_ERROR(ctx.SetShape(out, in->shape));
+  ctx.set_state(std::move(s));
+  return Status::Ok();
+}
+
+template <typename Out>
+void QuantizeFloat(const float* x, Out* y, int64_t n, float scale, int32_t zp) {
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v = static_cast<int32_t>(std::round(x[i] / scale)) + zp;
+    y[i] = static_cast<Out>(
+        std::clamp<int32_t>(v, std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()));
+  }
+}
+
+template <typename In, typename Out>
+void Requantize(const In* x, Out* y, int64_t n, int32_t in_zp, int32_t out_zp, int32_t mult,
+                int shift) {
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v =
+        MultiplyByQuantizedMultiplier(static_cast<int32_t>(x[i]) - in_zp, mult, shift) + out_zp;
+    y[i] = static_cast<Out>(
+        std::clamp<int32_t>(v, std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()));
+  }
+}
+
+template <typename In>
+void RequantizeTo(const QuantState& s, const Tensor* in, Tensor* out, int64_t n) {
+  if (out->type == tflite::TensorType::INT8) {
+    Requantize(in->as<In>(), out->as<int8_t>(), n, in->zero_point(), out->zero_point(), s.mult,
+               s.shift);
+  } else {
+    Requantize(in->as<In>(), out->as<uint8_t>(), n, in->zero_point(), out->zero_point(), s.mult,
+               s.shift);
+  }
+}
+
+Status EvalQuantize(KernelContext& ctx) {
+  const QuantState& s = *ctx.state<QuantState>();
+  const Tensor* in = ctx.input(0);
+  Tensor* out = ctx.output(0);
+  const int64_t n = in->num_elements();
+  if (in->type == tflite::TensorType::FLOAT32) {
+    if (out->type == tflite::TensorType::INT8) {
+      QuantizeFloat(in->as<float>(), out->as<int8_t>(), n, out->scale(), out->zero_point());
+    } else {
+      QuantizeFloat(in->as<float>(), out->as<uint8_t>(), n, out->scale(), out->zero_point());
+    }
+  } else if (in->type == tflite::TensorType::INT8) {
+    RequantizeTo<int8_t>(s, in, out, n);
+  } else {
+    RequantizeTo<uint8_t>(s, in, out, n);
+  }
+  return Status::Ok();
+}
+
+Status PrepareDequantize(KernelContext& ctx) {
+  RETURN_IF_ERROR(ctx.CheckArity(1, 1, 1));
+  Tensor* in = ctx.input(0);
+  Tensor* out = ctx.output(0);
+  using T = tflite::TensorType;
+  RETURN_IF_ERROR(ctx.CheckType(in, "input", {T::INT8, T::UINT8}));
+  RETURN_IF_ERROR(ctx.CheckType(out, "output", {T::FLOAT32}));
+  RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *in, "input"));
+  return ctx.SetShape(out, in->shape);
+}
+
+template <typename In>
+void Dequantize(const In* x, float* y, int64_t n, float scale, int32_t zp) {
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = scale * static_cast<float>(static_cast<int32_t>(x[i]) - zp);
+}
+
+Status EvalDequantize(KernelContext& ctx) {
+  const Tensor* in = ctx.input(0);
+  Tensor* out = ctx.output(0);
+  if (in->type == tflite::TensorType::INT8) {
+    Dequantize(in->as<int8_t>(), out->as<float>(), in->num_elements(), in->scale(),
+               in->zero_point());
+  } else {
+    Dequantize(in->as<uint8_t>(), out->as<float>(), in->num_elements(), in->scale(),
+               in->zero_point());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+KernelRegistration RegisterQuantize() { return {PrepareQuantize, EvalQuantize}; }
+KernelRegistration RegisterDequantize() { return {PrepareDequantize, EvalDequantize}; }
+
+}  // namespace edgepipe::lite

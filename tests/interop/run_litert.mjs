@@ -1,0 +1,176 @@
+// Runs a .tflite model in Google's LiteRT runtime (npm @litertjs/core, WASM, CPU)
+// under Node and writes the outputs as .npy files.
+//
+//   node run_litert.mjs MODEL.tflite OUT_DIR IN0.npy [IN1.npy ...]
+//
+// Inputs are matched to the default signature's inputs by position. For each
+// output k it writes OUT_DIR/output_<k>.npy, and it prints one JSON line to
+// stdout: {"inputs": [names], "outputs": [names]} in signature order.
+// Exit status 0 on success; 1 with a message on stderr otherwise.
+//
+// @litertjs/core is written for browsers. Two shims make it load in Node:
+// `self` is the global object, and `importScripts` evaluates the emscripten
+// module file in this context (its top-level `var ModuleFactory` becomes a
+// global, `require` is Node's). The JS Tensor wrapper only knows float32/int32/uint8, so this
+// harness builds and reads tensor buffers with the wasm bindings directly,
+// which also handle int8 and int16.
+import fs from 'node:fs';
+import path from 'node:path';
+import vm from 'node:vm';
+import {createRequire} from 'node:module';
+import {fileURLToPath} from 'node:url';
+
+const require = createRequire(import.meta.url);
+
+// Element type codes of LiteRT's ElementType enum, and .npy descriptors.
+const kTypes = {
+  1: {npy: '<f4', bytes: 4, name: 'float32'},
+  2: {npy: '<i4', bytes: 4, name: 'int32'},
+  3: {npy: '|u1', bytes: 1, name: 'uint8'},
+  7: {npy: '<i2', bytes: 2, name: 'int16'},
+  9: {npy: '|i1', bytes: 1, name: 'int8'},
+};
+
+function fail(message) {
+  process.stderr.write(`run_litert: ${message}\n`);
+  process.exit(1);
+}
+
+// Reads a version 1/2/3 .npy file: returns {descr, shape, data (Uint8Array)}.
+function readNpy(file) {
+  const bytes = fs.readFileSync(file);
+  if (bytes.length < 10 || bytes.toString('latin1', 0, 6) !== '\x93NUMPY') {
+    fail(`${file}: not a .npy file`);
+  }
+  const major = bytes[6];
+  const headerLen = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
+  const start = major === 1 ? 10 : 12;
+  const header = bytes.toString('latin1', start, start + headerLen);
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (!descr || !fortran || shapeText === undefined) fail(`${file}: bad header ${header}`);
+  if (fortran === 'True') fail(`${file}: fortran_order arrays are not supported`);
+  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s).map(Number);
+  return {descr, shape, data: new Uint8Array(bytes.subarray(start + headerLen))};
+}
+
+function writeNpy(file, descr, shape, data) {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const unpadded = 10 + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const prefix = Buffer.alloc(10);
+  Buffer.from('\x93NUMPY', 'latin1').copy(prefix, 0);
+  prefix[6] = 1;
+  prefix[7] = 0;
+  prefix.writeUInt16LE(header.length, 8);
+  fs.writeFileSync(file, Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data)]));
+}
+
+function vectorToArray(vector) {
+  const out = [];
+  for (let i = 0; i < vector.size(); ++i) out.push(vector.get(i));
+  vector.delete();
+  return out;
+}
+
+async function main() {
+  const [modelPath, outDir, ...inputPaths] = process.argv.slice(2);
+  if (!modelPath || !outDir) fail('usage: run_litert.mjs MODEL OUT_DIR IN0.npy ...');
+
+  globalThis.self = globalThis;
+  globalThis.importScripts = (url) => {
+    const file = url.startsWith('file:') ? fileURLToPath(url) : url;
+    // Evaluated as a CommonJS-style script: it uses require() for fs/path in
+    // Node; its top-level ModuleFactory is exported to the global object.
+    const source = `(function (require, __filename, __dirname) {\n` +
+        fs.readFileSync(file, 'utf8') + `\nglobalThis.ModuleFactory = ModuleFactory;\n})`;
+    vm.runInThisContext(source, {filename: file})(require, file, path.dirname(file));
+  };
+  const core = await import('@litertjs/core');
+  const wasmDir = path.join(path.dirname(require.resolve('@litertjs/core')), '..', 'wasm');
+  const liteRt = await core.loadLiteRt(wasmDir + '/');
+  const wasm = liteRt.liteRtWasm;
+  const env = liteRt.getDefaultEnvironment();
+
+  const modelBytes = fs.readFileSync(modelPath);
+  const ptr = wasm._malloc(modelBytes.byteLength);
+  wasm.HEAPU8.set(modelBytes, ptr);
+  const model = wasm.loadModel(env.liteRtEnvironment, ptr, modelBytes.byteLength);
+  const compiled = await wasm.compileModel(env.liteRtEnvironment, model, {
+    environment: env,
+    accelerator: 'wasm',
+    cpuOptions: {numThreads: 1},
+    gpuOptions: {},
+    webNNOptions: {},
+  });
+  const signature = model.getSignature(0);
+  const inputNames = vectorToArray(signature.inputNames());
+  const outputNames = vectorToArray(signature.outputNames());
+  if (inputPaths.length !== inputNames.length) {
+    fail(`${modelPath}: ${inputPaths.length} inputs given, signature has ${inputNames.length}`);
+  }
+
+  const buffers = [];
+  for (let i = 0; i < inputNames.length; ++i) {
+    let type = model.getInputTensorType(0, i);
+    const elementType = type.elementType().value;
+    const layout = type.layout();
+    const dims = vectorToArray(layout.dimensions());
+    layout.delete();
+    const info = kTypes[elementType];
+    if (!info) fail(`input ${inputNames[i]}: element type ${elementType} not supported`);
+    const npy = readNpy(inputPaths[i]);
+    if (npy.descr !== info.npy) {
+      fail(`input ${inputNames[i]}: ${inputPaths[i]} has dtype ${npy.descr}, model wants ${info.npy}`);
+    }
+    // A dimension of -1 (dynamic batch) takes the .npy's size.
+    if (npy.shape.length !== dims.length ||
+        npy.shape.some((d, j) => dims[j] !== -1 && dims[j] !== d)) {
+      fail(`input ${inputNames[i]}: ${inputPaths[i]} has shape [${npy.shape}], model wants [${dims}]`);
+    }
+    type.delete();
+    const shapeVector = new wasm.VectorInt32();
+    for (const d of npy.shape) shapeVector.push_back(d);
+    const npyLayout = wasm.LiteRtLayout.create(shapeVector);
+    shapeVector.delete();
+    type = wasm.LiteRtRankedTensorType.create({value: elementType}, npyLayout);
+    npyLayout.delete();
+    const bytes = type.bytes();
+    if (npy.data.byteLength !== bytes) {
+      fail(`input ${inputNames[i]}: ${npy.data.byteLength} data bytes, model wants ${bytes}`);
+    }
+    const buffer = wasm.LiteRtTensorBuffer.createManaged(
+        env.liteRtEnvironment, wasm.LiteRtTensorBufferType.HOST_MEMORY, type, bytes);
+    type.delete();
+    const dst = buffer.lock(wasm.LiteRtTensorBufferLockMode.WRITE);
+    wasm.HEAPU8.set(npy.data, dst);
+    buffer.unlock();
+    buffers.push(buffer);
+  }
+
+  const outputs = await compiled.run(0, buffers);
+  fs.mkdirSync(outDir, {recursive: true});
+  for (let k = 0; k < outputs.length; ++k) {
+    const buffer = outputs[k];
+    const type = buffer.tensorType();
+    const elementType = type.elementType().value;
+    const layout = type.layout();
+    const dims = vectorToArray(layout.dimensions());
+    layout.delete();
+    type.delete();
+    const info = kTypes[elementType];
+    if (!info) fail(`output ${outputNames[k]}: element type ${elementType} not supported`);
+    const src = buffer.lock(wasm.LiteRtTensorBufferLockMode.READ);
+    const data = wasm.HEAPU8.slice(src, src + buffer.packedSize());
+    buffer.unlock();
+    writeNpy(path.join(outDir, `output_${k}.npy`), info.npy, dims, data);
+    buffer.delete();
+  }
+  for (const b of buffers) b.delete();
+  process.stdout.write(JSON.stringify({inputs: inputNames, outputs: outputNames}) + '\n');
+  process.exit(0);
+}
+
+main().catch((e) => fail(e?.stack ?? String(e)));
