@@ -105,44 +105,60 @@ class ShuffleSource final : public RecordSource {
   bool input_done_ = false;
 };
 
-class RepeatSource final : public RecordSource {
+// The pass counting shared by RepeatSource and RepeatDataset: drives `pull`
+// (true when it produced an item) over `count` passes (-1 = forever), calling
+// `reset` between passes. An empty pass ends the repetition, or "forever"
+// over an empty input would spin.
+class RepeatPasses {
  public:
-  RepeatSource(std::unique_ptr<RecordSource> input, int64_t count)
-      : input_(std::move(input)), count_(count) {}
+  explicit RepeatPasses(int64_t count) : count_(count) {}
 
-  Result<bool> Next(std::string* record) override {
-    while (!done_) {
-      if (count_ == 0) break;
-      ASSIGN_OR_RETURN(bool ok, input_->Next(record));
-      if (ok) {
+  template <typename Pull, typename ResetFn>
+  Result<bool> Next(Pull pull, ResetFn reset) {
+    while (!done_ && count_ != 0) {
+      ASSIGN_OR_RETURN(bool got, pull());
+      if (got) {
         produced_in_pass_ = true;
         return true;
       }
       ++passes_;
-      // Stop after the last pass, or after an empty pass (else "forever"
-      // over an empty input would spin).
       if ((count_ >= 0 && passes_ >= count_) || !produced_in_pass_) break;
       produced_in_pass_ = false;
-      RETURN_IF_ERROR(input_->Reset());
+      RETURN_IF_ERROR(reset());
     }
     done_ = true;
     return false;
   }
-
-  Status Reset() override {
-    RETURN_IF_ERROR(input_->Reset());
+  void Restart() {
     passes_ = 0;
     produced_in_pass_ = false;
     done_ = false;
+  }
+
+ private:
+  int64_t count_;
+  int64_t passes_ = 0;
+  bool produced_in_pass_ = false;
+  bool done_ = false;
+};
+
+class RepeatSource final : public RecordSource {
+ public:
+  RepeatSource(std::unique_ptr<RecordSource> input, int64_t count)
+      : input_(std::move(input)), passes_(count) {}
+
+  Result<bool> Next(std::string* record) override {
+    return passes_.Next([&] { return input_->Next(record); }, [&] { return input_->Reset(); });
+  }
+  Status Reset() override {
+    RETURN_IF_ERROR(input_->Reset());
+    passes_.Restart();
     return Status::Ok();
   }
 
  private:
   std::unique_ptr<RecordSource> input_;
-  int64_t count_;
-  int64_t passes_ = 0;
-  bool produced_in_pass_ = false;
-  bool done_ = false;
+  RepeatPasses passes_;
 };
 
 class ExampleDataset final : public Dataset {
@@ -209,36 +225,26 @@ class MapDataset final : public Dataset {
 class RepeatDataset final : public Dataset {
  public:
   RepeatDataset(std::unique_ptr<Dataset> input, int64_t count)
-      : input_(std::move(input)), count_(count) {}
+      : input_(std::move(input)), passes_(count) {}
   Result<std::optional<Batch>> Next() override {
-    while (!done_ && count_ != 0) {
-      ASSIGN_OR_RETURN(std::optional<Batch> b, input_->Next());
-      if (b.has_value()) {
-        produced_in_pass_ = true;
-        return b;
-      }
-      ++passes_;
-      if ((count_ >= 0 && passes_ >= count_) || !produced_in_pass_) break;
-      produced_in_pass_ = false;
-      RETURN_IF_ERROR(input_->Reset());
-    }
-    done_ = true;
-    return std::optional<Batch>();
+    std::optional<Batch> batch;
+    auto pull = [&]() -> Result<bool> {
+      ASSIGN_OR_RETURN(batch, input_->Next());
+      return batch.has_value();
+    };
+    ASSIGN_OR_RETURN(bool got, passes_.Next(pull, [&] { return input_->Reset(); }));
+    if (!got) return std::optional<Batch>();
+    return batch;
   }
   Status Reset() override {
     RETURN_IF_ERROR(input_->Reset());
-    passes_ = 0;
-    produced_in_pass_ = false;
-    done_ = false;
+    passes_.Restart();
     return Status::Ok();
   }
 
  private:
   std::unique_ptr<Dataset> input_;
-  int64_t count_;
-  int64_t passes_ = 0;
-  bool produced_in_pass_ = false;
-  bool done_ = false;
+  RepeatPasses passes_;
 };
 
 class ArrayDataset final : public Dataset {

@@ -7,6 +7,34 @@ namespace {
 
 nlohmann::json SizeJson(Size2 s) { return nlohmann::json::array({s.h, s.w}); }
 
+struct SpatialPlan {
+  Padding padding;
+  int64_t out_h;
+  int64_t out_w;
+};
+
+// The checks Conv2D and DepthwiseConv2D share (kernel and strides positive,
+// known activation and padding, kernel fits the input) and their output size.
+// Errors are messages for Layer::Error.
+Result<SpatialPlan> PlanSpatial(const Shape& in, Size2 kernel, Size2 strides,
+                                const std::string& padding, const std::string& activation) {
+  if (kernel.h <= 0 || kernel.w <= 0 || strides.h <= 0 || strides.w <= 0) {
+    return Status::InvalidArgument("kernel_size and strides must be positive");
+  }
+  if (!IsKnownActivation(activation)) {
+    return Status::InvalidArgument("unknown activation \"" + activation + "\"");
+  }
+  ASSIGN_OR_RETURN(Padding p, ParsePadding(padding));
+  Result<int64_t> oh = ConvOutputSize(in[1], kernel.h, strides.h, p);
+  Result<int64_t> ow = ConvOutputSize(in[2], kernel.w, strides.w, p);
+  if (!oh.ok() || !ow.ok()) {
+    return Status::InvalidArgument("kernel " + std::to_string(kernel.h) + "x" +
+                                   std::to_string(kernel.w) + " does not fit input " +
+                                   KerasShapeString(in) + " with padding " + padding);
+  }
+  return SpatialPlan{p, *oh, *ow};
+}
+
 }  // namespace
 
 // ---- Conv2D
@@ -17,28 +45,15 @@ Result<Shape> Conv2D::DoBuild(const std::vector<Shape>& input_shapes) {
   if (in.size() != 4)
     return Error("needs an NHWC input (None, H, W, C), got " + KerasShapeString(in));
   if (filters_ <= 0) return Error("filters " + std::to_string(filters_) + " must be positive");
-  if (kernel_size_.h <= 0 || kernel_size_.w <= 0 || options_.strides.h <= 0 ||
-      options_.strides.w <= 0) {
-    return Error("kernel_size and strides must be positive");
-  }
-  if (!IsKnownActivation(options_.activation)) {
-    return Error("unknown activation \"" + options_.activation + "\"");
-  }
-  Result<Padding> p = ParsePadding(options_.padding);
-  if (!p.ok()) return Error(p.status().message());
-  padding_ = *p;
-  Result<int64_t> oh = ConvOutputSize(in[1], kernel_size_.h, options_.strides.h, padding_);
-  Result<int64_t> ow = ConvOutputSize(in[2], kernel_size_.w, options_.strides.w, padding_);
-  if (!oh.ok() || !ow.ok()) {
-    return Error("kernel " + std::to_string(kernel_size_.h) + "x" + std::to_string(kernel_size_.w) +
-                 " does not fit input " + KerasShapeString(in) + " with padding " +
-                 options_.padding);
-  }
+  Result<SpatialPlan> plan =
+      PlanSpatial(in, kernel_size_, options_.strides, options_.padding, options_.activation);
+  if (!plan.ok()) return Error(plan.status().message());
+  padding_ = plan->padding;
   const int64_t rf = kernel_size_.h * kernel_size_.w;
   kernel_ = AddWeight("kernel", {kernel_size_.h, kernel_size_.w, in[3], filters_},
                       Initializer::kGlorotUniform, true, rf * in[3], rf * filters_);
   if (options_.use_bias) bias_ = AddWeight("bias", {filters_}, Initializer::kZeros);
-  return Shape{in[0], *oh, *ow, filters_};
+  return Shape{in[0], plan->out_h, plan->out_w, filters_};
 }
 
 Result<Var> Conv2D::Call(std::span<const Var> inputs, const CallContext&) {
@@ -73,28 +88,16 @@ Result<Shape> DepthwiseConv2D::DoBuild(const std::vector<Shape>& input_shapes) {
   if (in.size() != 4)
     return Error("needs an NHWC input (None, H, W, C), got " + KerasShapeString(in));
   const int64_t m = options_.depth_multiplier;
-  if (m <= 0 || kernel_size_.h <= 0 || kernel_size_.w <= 0 || options_.strides.h <= 0 ||
-      options_.strides.w <= 0) {
-    return Error("kernel_size, strides and depth_multiplier must be positive");
-  }
-  if (!IsKnownActivation(options_.activation)) {
-    return Error("unknown activation \"" + options_.activation + "\"");
-  }
-  Result<Padding> p = ParsePadding(options_.padding);
-  if (!p.ok()) return Error(p.status().message());
-  padding_ = *p;
-  Result<int64_t> oh = ConvOutputSize(in[1], kernel_size_.h, options_.strides.h, padding_);
-  Result<int64_t> ow = ConvOutputSize(in[2], kernel_size_.w, options_.strides.w, padding_);
-  if (!oh.ok() || !ow.ok()) {
-    return Error("kernel " + std::to_string(kernel_size_.h) + "x" + std::to_string(kernel_size_.w) +
-                 " does not fit input " + KerasShapeString(in) + " with padding " +
-                 options_.padding);
-  }
+  if (m <= 0) return Error("depth_multiplier " + std::to_string(m) + " must be positive");
+  Result<SpatialPlan> plan =
+      PlanSpatial(in, kernel_size_, options_.strides, options_.padding, options_.activation);
+  if (!plan.ok()) return Error(plan.status().message());
+  padding_ = plan->padding;
   const int64_t rf = kernel_size_.h * kernel_size_.w;
   kernel_ = AddWeight("depthwise_kernel", {kernel_size_.h, kernel_size_.w, in[3], m},
                       Initializer::kGlorotUniform, true, rf * in[3], rf * m);
   if (options_.use_bias) bias_ = AddWeight("bias", {in[3] * m}, Initializer::kZeros);
-  return Shape{in[0], *oh, *ow, in[3] * m};
+  return Shape{in[0], plan->out_h, plan->out_w, in[3] * m};
 }
 
 Result<Var> DepthwiseConv2D::Call(std::span<const Var> inputs, const CallContext&) {
