@@ -83,6 +83,24 @@ TEST(ModelTest, SequentialAddErrorsNameLayerAndShapes) {
   EXPECT_THAT(m.Add(Dense(3, {.name = "d"})).message(), HasSubstr("duplicate layer name \"d\""));
 }
 
+TEST(ModelTest, ConvLayerConfigErrorsNameLayerValueAndRule) {
+  Sequential m;
+  ASSERT_EQ(m.Add(InputLayer({5, 5, 2})), Status::Ok());
+  Status big = m.Add(Conv2D(4, 7, {.name = "big"}));
+  EXPECT_THAT(big.message(), HasSubstr("Conv2D \"big\""));
+  EXPECT_THAT(big.message(), HasSubstr("kernel 7x7 does not fit input (None, 5, 5, 2)"));
+  EXPECT_THAT(m.Add(Conv2D(4, 3, {.padding = "full", .name = "c"})).message(), HasSubstr("full"));
+  EXPECT_THAT(m.Add(Conv2D(4, 3, {.activation = "swoosh", .name = "a"})).message(),
+              HasSubstr("unknown activation \"swoosh\""));
+  EXPECT_THAT(m.Add(Conv2D(0, 3, {.name = "z"})).message(),
+              HasSubstr("filters 0 must be positive"));
+  EXPECT_THAT(m.Add(DepthwiseConv2D(3, {.depth_multiplier = 0, .name = "dw"})).message(),
+              HasSubstr("depth_multiplier 0 must be positive"));
+  EXPECT_THAT(m.Add(DepthwiseConv2D(3, {.strides = 0, .name = "s"})).message(),
+              HasSubstr("kernel_size and strides must be positive"));
+  EXPECT_EQ(m.Add(DepthwiseConv2D(3, {.padding = "same", .name = "ok"})), Status::Ok());
+}
+
 TEST(ModelTest, FitLearnsBlobsAndValidates) {
   Array x, y, vx, vy;
   Blobs(512, 1, &x, &y);
