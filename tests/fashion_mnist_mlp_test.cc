@@ -96,9 +96,8 @@ TEST(FashionMnistMlpTest, GuideMlpReachesAccuracy) {
                           SparseCategoricalAccuracy()),
             Status::Ok());
 
-  Result<History> h =
-      model.Fit(*train_x, *train_y,
-                {.batch_size = 40, .steps_per_epoch = 5000, .seed = 1, .log_every_steps = 1000});
+  Result<History> h = model.Fit(
+      *train_x, *train_y, {.batch_size = 40, .steps_per_epoch = 5000, .seed = 1, .verbose = true});
   ASSERT_TRUE(h.ok()) << h.status();
   EXPECT_EQ(h->steps, 5000);
   Result<std::map<std::string, double>> eval = model.Evaluate(*test_x, *test_y, 1000);

@@ -10,9 +10,20 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "edgepipe/core/progress.h"
 #include "edgepipe/nn/batching.h"
 
 namespace edgepipe::nn {
+namespace {
+
+// "0.3121": four decimals, as Keras prints logs.
+std::string FormatMetric(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.4f", v);
+  return buf;
+}
+
+}  // namespace
 
 struct GraphNode {
   std::shared_ptr<Layer> layer;
@@ -438,6 +449,18 @@ Result<History> Model::FitImpl(const std::vector<const Array*>& xs, const Array&
     const int64_t steps =
         options.steps_per_epoch > 0 ? options.steps_per_epoch : stream.BatchesPerEpoch();
     if (options.steps_per_epoch == 0) stream.StartEpoch();
+    std::unique_ptr<Progress> bar;
+    if (options.verbose) {
+      ProgressOptions po;
+      po.units = "steps";
+      bar = std::make_unique<Progress>(
+          "Epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options.epochs), steps, po);
+    }
+    auto logs = [&] {
+      std::string text = "loss " + FormatMetric(loss_mean.Result());
+      for (auto& m : metrics_) text += " " + m->name() + " " + FormatMetric(m->Result());
+      return text;
+    };
     for (int64_t s = 0; s < steps; ++s) {
       std::span<const int64_t> idx = stream.Next();
       for (size_t k = 0; k < xs.size(); ++k) inputs[k] = Var::Constant(GatherFeatures(*xs[k], idx));
@@ -461,15 +484,10 @@ Result<History> Model::FitImpl(const std::vector<const Array*>& xs, const Array&
         NoGradGuard no_grad;
         for (auto& m : metrics_) RETURN_IF_ERROR(m->Update(out[0].value(), yb));
       }
-      if (options.log_every_steps > 0 && global_step % options.log_every_steps == 0) {
-        const double secs =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::fprintf(stderr, "epoch %lld step %lld/%lld - loss: %.4f",
-                     static_cast<long long>(epoch + 1), static_cast<long long>(s + 1),
-                     static_cast<long long>(steps), loss_mean.Result());
-        for (auto& m : metrics_)
-          std::fprintf(stderr, " - %s: %.4f", m->name().c_str(), m->Result());
-        std::fprintf(stderr, " - %.0f steps/s\n", static_cast<double>(global_step) / secs);
+      if (bar) {
+        // Formatting the postfix costs more than a step of a small model.
+        if (global_step % 25 == 0 || s + 1 == steps) bar->SetPostfix(logs());
+        bar->Add(1);
       }
     }
     history.history["loss"].push_back(loss_mean.Result());

@@ -90,8 +90,10 @@ struct FitOptions {
   // Evaluated after every epoch when both are set (not owned).
   const Array* validation_x = nullptr;
   const Array* validation_y = nullptr;
-  // Progress line to stderr every this many steps (0: none).
-  int64_t log_every_steps = 0;
+  // Progress display on stderr (core/progress.h), one per epoch: a redrawn
+  // bar with steps/s, ETA, loss and metrics on a terminal; periodic lines in
+  // a log. Off by default (library use); the Trainer turns it on.
+  bool verbose = false;
   std::optional<EarlyStopping> early_stopping = std::nullopt;
 };
 
