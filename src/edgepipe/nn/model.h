@@ -125,6 +125,22 @@ class Model {
   std::vector<Var> trainable_weights() const;
   int64_t CountParams() const;
 
+  // The graph as built, for serialisers (model/saved_model.h): one entry per
+  // layer call in execution order; `layer` is owned by the model (a shared
+  // layer appears once per call) and `inputs` index earlier entries.
+  struct NodeView {
+    Layer* layer;
+    std::vector<int> inputs;
+  };
+  std::vector<NodeView> graph_nodes() const {
+    std::vector<NodeView> out;
+    for (const Node& n : nodes_) out.push_back({n.layer.get(), n.inputs});
+    return out;
+  }
+  // Indices into graph_nodes() of the model's inputs and outputs, in order.
+  const std::vector<int>& input_node_indices() const { return input_nodes_; }
+  const std::vector<int>& output_node_indices() const { return output_nodes_; }
+
   // Keras-like table: layer (type), output shape, param #, totals.
   std::string Summary() const;
 
