@@ -2,6 +2,12 @@
 // under Node and writes the outputs as .npy files.
 //
 //   node run_litert.mjs MODEL.tflite OUT_DIR IN0.npy [IN1.npy ...]
+//   node run_litert.mjs --jobs JOBS.txt
+//
+// The second form runs many models in one process (LiteRT's start-up costs
+// about a second): each line of JOBS.txt is MODEL<TAB>OUT_DIR<TAB>IN0.npy...;
+// a job that fails writes its message to OUT_DIR/error.txt and the others
+// still run (exit status 0).
 //
 // Inputs are matched to the default signature's inputs by position. For each
 // output k it writes OUT_DIR/output_<k>.npy, and it prints one JSON line to
@@ -31,9 +37,10 @@ const kTypes = {
   9: {npy: '|i1', bytes: 1, name: 'int8'},
 };
 
+class JobError extends Error {}
+
 function fail(message) {
-  process.stderr.write(`run_litert: ${message}\n`);
-  process.exit(1);
+  throw new JobError(message);
 }
 
 // Reads a version 1/2/3 .npy file: returns {descr, shape, data (Uint8Array)}.
@@ -75,10 +82,7 @@ function vectorToArray(vector) {
   return out;
 }
 
-async function main() {
-  const [modelPath, outDir, ...inputPaths] = process.argv.slice(2);
-  if (!modelPath || !outDir) fail('usage: run_litert.mjs MODEL OUT_DIR IN0.npy ...');
-
+async function loadRuntime() {
   globalThis.self = globalThis;
   globalThis.importScripts = (url) => {
     const file = url.startsWith('file:') ? fileURLToPath(url) : url;
@@ -90,7 +94,38 @@ async function main() {
   };
   const core = await import('@litertjs/core');
   const wasmDir = path.join(path.dirname(require.resolve('@litertjs/core')), '..', 'wasm');
-  const liteRt = await core.loadLiteRt(wasmDir + '/');
+  return core.loadLiteRt(wasmDir + '/');
+}
+
+// LiteRT's wasm build reports some failures only as "ERROR: ..." log lines
+// on stderr (e.g. "Failed to allocate tensors" when a delegate rejects a
+// node) and then still returns output buffers with garbage. Such lines are
+// watched for and turn the job into a failure.
+let errorLines = [];
+const stderrWrite = process.stderr.write.bind(process.stderr);
+process.stderr.write = (chunk, ...rest) => {
+  const text = String(chunk);
+  for (const line of text.split('\n')) {
+    if (/^ERROR[: ]/.test(line)) errorLines.push(line);
+  }
+  return stderrWrite(chunk, ...rest);
+};
+
+// Runs one model; throws on any error.
+async function runOne(liteRt, modelPath, outDir, inputPaths) {
+  errorLines = [];
+  try {
+    await runOneUnchecked(liteRt, modelPath, outDir, inputPaths);
+  } finally {
+    if (errorLines.length) {
+      // Never leave outputs behind from a failed run.
+      fs.rmSync(outDir, {recursive: true, force: true});
+    }
+  }
+  if (errorLines.length) fail(`${modelPath}: LiteRT reported: ${errorLines.join(' | ')}`);
+}
+
+async function runOneUnchecked(liteRt, modelPath, outDir, inputPaths) {
   const wasm = liteRt.liteRtWasm;
   const env = liteRt.getDefaultEnvironment();
 
@@ -170,7 +205,31 @@ async function main() {
   }
   for (const b of buffers) b.delete();
   process.stdout.write(JSON.stringify({inputs: inputNames, outputs: outputNames}) + '\n');
-  process.exit(0);
 }
 
-main().catch((e) => fail(e?.stack ?? String(e)));
+async function main() {
+  const args = process.argv.slice(2);
+  if (args[0] === '--jobs') {
+    if (!args[1]) fail('usage: run_litert.mjs --jobs JOBS.txt');
+    const lines = fs.readFileSync(args[1], 'utf8').split('\n').filter((l) => l.trim());
+    const liteRt = await loadRuntime();
+    for (const line of lines) {
+      const [modelPath, outDir, ...inputPaths] = line.split('\t');
+      try {
+        await runOne(liteRt, modelPath, outDir, inputPaths);
+      } catch (e) {
+        fs.mkdirSync(outDir, {recursive: true});
+        fs.writeFileSync(path.join(outDir, 'error.txt'), String(e?.stack ?? e));
+      }
+    }
+    return;
+  }
+  const [modelPath, outDir, ...inputPaths] = args;
+  if (!modelPath || !outDir) fail('usage: run_litert.mjs MODEL OUT_DIR IN0.npy ...');
+  await runOne(await loadRuntime(), modelPath, outDir, inputPaths);
+}
+
+main().then(() => process.exit(0), (e) => {
+  process.stderr.write(`run_litert: ${e instanceof JobError ? e.message : (e?.stack ?? e)}\n`);
+  process.exit(1);
+});

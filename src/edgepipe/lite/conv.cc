@@ -162,9 +162,7 @@ void EvalQuant(const ConvState& s, const Tensor* input, const Tensor* filter, co
                        q.filter_offset, [&](int32_t acc, int oc) {
                          if (b) acc += b[oc];
                          const size_t c = per_channel ? static_cast<size_t>(oc) : 0;
-                         acc = MultiplyByQuantizedMultiplier(acc, q.multiplier[c], q.shift[c]) +
-                               q.output_offset;
-                         return static_cast<T>(std::clamp(acc, q.act_min, q.act_max));
+                         return static_cast<T>(q.Requantize(acc, c));
                        });
 }
 

@@ -20,6 +20,11 @@ struct BinaryState : KernelState {
   int32_t act_min = 0, act_max = 0;
   int32_t in1_offset = 0, in2_offset = 0, out_offset = 0;
   int32_t in1_mult = 0, in2_mult = 0, out_mult = 0;
+  // MUL in Arithmetic::kLiteRt: XNNPACK's float product scale (else 0).
+  float mul_fp32_scale = 0.0f;
+  // ADD in Arithmetic::kLiteRt: XNNPACK's integer add parameters.
+  bool xnn_add = false;
+  Fp32AddParams add;
   int in1_shift = 0, in2_shift = 0, out_shift = 0;
   static constexpr int kLeftShift = 20;
 };
@@ -79,6 +84,9 @@ Status Prepare(KernelContext& ctx) {
       const double real = static_cast<double>(a->scale()) * static_cast<double>(b->scale()) /
                           static_cast<double>(out->scale());
       QuantizeMultiplier(real, &s->out_mult, &s->out_shift);
+      if (ctx.arithmetic() == Arithmetic::kLiteRt) {
+        s->mul_fp32_scale = Fp32RequantScale(a->scale(), b->scale(), out->scale());
+      }
     } else {
       const double twice_max = 2.0 * static_cast<double>(std::max(a->scale(), b->scale()));
       QuantizeMultiplier(static_cast<double>(a->scale()) / twice_max, &s->in1_mult, &s->in1_shift);
@@ -87,6 +95,10 @@ Status Prepare(KernelContext& ctx) {
           twice_max / ((1 << BinaryState::kLeftShift) * static_cast<double>(out->scale())),
           &s->out_mult, &s->out_shift);
       if (K == Kind::kSub) s->in2_mult = -s->in2_mult;
+      if (K == Kind::kAdd && ctx.arithmetic() == Arithmetic::kLiteRt) {
+        s->xnn_add = ComputeXnnAddParams(a->scale(), a->zero_point(), b->scale(), b->zero_point(),
+                                         out->scale(), &s->add);
+      }
     }
   }
   RETURN_IF_ERROR(ctx.SetShape(out, std::move(shape)));
@@ -123,7 +135,15 @@ void EvalQuant(const BinaryState& s, const T* a, const T* b, T* y, const Tensor&
     const int32_t x2 = s.in2_offset + b[i2];
     int32_t r = 0;
     if (s.kind == Kind::kMul) {
-      r = MultiplyByQuantizedMultiplier(x1 * x2, s.out_mult, s.out_shift) + s.out_offset;
+      r = (s.mul_fp32_scale != 0.0f
+               ? RequantizeFp32(x1 * x2, s.mul_fp32_scale)
+               : MultiplyByQuantizedMultiplier(x1 * x2, s.out_mult, s.out_shift)) +
+          s.out_offset;
+    } else if (s.xnn_add) {
+      // Raw stored values; the zero points are folded into the bias.
+      const int32_t acc = s.add.bias + static_cast<int32_t>(a[i1]) * s.add.a_multiplier +
+                          static_cast<int32_t>(b[i2]) * s.add.b_multiplier;
+      r = (acc >> s.add.shift) + s.out_offset;
     } else {
       const int32_t sx1 = MultiplyByQuantizedMultiplier(x1 * (1 << BinaryState::kLeftShift),
                                                         s.in1_mult, s.in1_shift);

@@ -102,9 +102,7 @@ void EvalQuant(const FcState& s, const T* input, const T* filter, const int32_t*
       }
       if (bias) acc += bias[o];
       const size_t c = per_channel ? static_cast<size_t>(o) : 0;
-      acc = MultiplyByQuantizedMultiplier(acc, q.multiplier[c], q.shift[c]) + q.output_offset;
-      output[static_cast<size_t>(b) * s.units + o] =
-          static_cast<T>(std::clamp(acc, q.act_min, q.act_max));
+      output[static_cast<size_t>(b) * s.units + o] = static_cast<T>(q.Requantize(acc, c));
     }
   }
 }

@@ -47,7 +47,8 @@ const char* StateName(Interpreter::State s) {
 }  // namespace
 
 Result<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const Model> model,
-                                                         const OpResolver& resolver) {
+                                                         const OpResolver& resolver,
+                                                         InterpreterOptions options) {
   std::unique_ptr<Interpreter> in(new Interpreter());
   in->model_ = std::move(model);
   const Model& m = *in->model_;
@@ -109,7 +110,7 @@ Result<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const M
           fmt::format("{}: operator {} is {} (code {}), which has no registered kernel", m.name(),
                       o, name, code));
     }
-    KernelContext& ctx = in->ops_.emplace_back(o, name, op);
+    KernelContext& ctx = in->ops_.emplace_back(o, name, op, options.arithmetic);
     if (op->inputs()) {
       for (int32_t t : *op->inputs()) {
         if (t < 0) {

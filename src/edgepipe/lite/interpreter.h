@@ -26,6 +26,12 @@
 
 namespace edgepipe::lite {
 
+struct InterpreterOptions {
+  // kReference (default): TFLite's reference integer arithmetic. kLiteRt:
+  // bit-exact with Google's LiteRT CPU runtime (see Arithmetic in kernel.h).
+  Arithmetic arithmetic = Arithmetic::kReference;
+};
+
 class Interpreter {
  public:
   enum class State { kCreated, kAllocated, kInvokable };
@@ -35,7 +41,8 @@ class Interpreter {
   // not constants, no tensor is written twice, every op input is a constant,
   // a graph input or written by an earlier op.
   static Result<std::unique_ptr<Interpreter>> Create(std::shared_ptr<const Model> model,
-                                                     const OpResolver& resolver);
+                                                     const OpResolver& resolver,
+                                                     InterpreterOptions options = {});
 
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;

@@ -57,6 +57,16 @@ struct Tensor {
   int32_t zero_point() const { return quant->zero_point.empty() ? 0 : quant->zero_point[0]; }
 };
 
+// How quantized kernels requantize.
+//   kReference: TFLite's reference integer arithmetic (gemmlowp fixed-point
+//     multipliers, ties away from zero), bit for bit.
+//   kLiteRt: what Google's LiteRT computes for the ops it runs through
+//     XNNPACK (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MUL int8): the
+//     int32 accumulator times a float scale (input_scale * filter_scale /
+//     output_scale, in float) in float, rounded to nearest even, plus the
+//     output zero point, clamped. Other ops are the same in both modes.
+enum class Arithmetic { kReference, kLiteRt };
+
 // Per-op data a kernel computes in Prepare and reads in Eval.
 struct KernelState {
   virtual ~KernelState() = default;
@@ -64,8 +74,11 @@ struct KernelState {
 
 class KernelContext {
  public:
-  KernelContext(int op_index, std::string op_name, const tflite::Operator* op)
-      : op_index_(op_index), op_name_(std::move(op_name)), op_(op) {}
+  KernelContext(int op_index, std::string op_name, const tflite::Operator* op,
+                Arithmetic arithmetic = Arithmetic::kReference)
+      : op_index_(op_index), op_name_(std::move(op_name)), op_(op), arithmetic_(arithmetic) {}
+
+  Arithmetic arithmetic() const { return arithmetic_; }
 
   int op_index() const { return op_index_; }
   const std::string& op_name() const { return op_name_; }
@@ -114,6 +127,7 @@ class KernelContext {
   int op_index_;
   std::string op_name_;
   const tflite::Operator* op_;
+  Arithmetic arithmetic_;
   std::unique_ptr<KernelState> state_;
 };
 
@@ -162,6 +176,13 @@ struct ConvQuant {
   int32_t output_offset = 0;  // output zero point
   int32_t act_min = 0;
   int32_t act_max = 0;
+  // Arithmetic::kLiteRt only: per channel, the float requantization scale
+  // (empty in kReference mode).
+  std::vector<float> fp32_scale;
+
+  // Maps accumulator `acc` (bias included) of channel `c` to the output
+  // value, clamped to [act_min, act_max], in the mode Prepare chose.
+  int32_t Requantize(int32_t acc, size_t c) const;
 };
 Status PrepareConvQuant(const KernelContext& ctx, const Tensor& input, const Tensor& filter,
                         const Tensor* bias, const Tensor& output, int channels,

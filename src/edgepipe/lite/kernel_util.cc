@@ -201,10 +201,23 @@ Status PrepareConvQuant(const KernelContext& ctx, const Tensor& input, const Ten
     QuantizeMultiplier(real, &q->multiplier[static_cast<size_t>(c)],
                        &q->shift[static_cast<size_t>(c)]);
   }
+  q->fp32_scale.clear();
+  if (ctx.arithmetic() == Arithmetic::kLiteRt) {
+    for (int c = 0; c < channels; ++c) {
+      q->fp32_scale.push_back(Fp32RequantScale(
+          input.scale(), fq.scale[per_channel ? static_cast<size_t>(c) : 0], output.scale()));
+    }
+  }
   q->input_offset = -input.zero_point();
   q->filter_offset = -fq.zero_point[0];
   q->output_offset = output.zero_point();
   return QuantizedActivationRange(ctx, act, output, &q->act_min, &q->act_max);
+}
+
+int32_t ConvQuant::Requantize(int32_t acc, size_t c) const {
+  const int32_t v = fp32_scale.empty() ? MultiplyByQuantizedMultiplier(acc, multiplier[c], shift[c])
+                                       : RequantizeFp32(acc, fp32_scale[c]);
+  return std::clamp(v + output_offset, act_min, act_max);
 }
 
 }  // namespace edgepipe::lite

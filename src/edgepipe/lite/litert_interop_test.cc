@@ -18,6 +18,7 @@
 #include "edgepipe/core/npy.h"
 #include "edgepipe/core/testing/temp_dir.h"
 #include "edgepipe/lite/interpreter.h"
+#include "edgepipe/lite/litert_runner_testing.h"
 
 namespace edgepipe::lite {
 namespace {
@@ -38,39 +39,7 @@ std::string Fixture(const std::string& name) {
   return std::string(EDGEPIPE_SHARED_DIR) + "/fixtures/tflite/" + name;
 }
 
-std::string ReadText(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// Runs `model` in LiteRT on `inputs`; returns its outputs in signature order.
-Result<std::vector<Array>> RunLiteRt(const std::string& model, const std::vector<Array>& inputs,
-                                     const TempDir& dir, int run) {
-  std::string cmd = "node " + std::string(EDGEPIPE_SOURCE_DIR) + "/tests/interop/run_litert.mjs '" +
-                    model + "' '" + dir.Join("out" + std::to_string(run)) + "'";
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const std::string path =
-        dir.Join("in" + std::to_string(run) + "_" + std::to_string(i) + ".npy");
-    RETURN_IF_ERROR(WriteNpy(path, inputs[i]));
-    cmd += " '" + path + "'";
-  }
-  const std::string log = dir.Join("log" + std::to_string(run) + ".txt");
-  cmd += " > '" + dir.Join("stdout.txt") + "' 2> '" + log + "'";
-  if (std::system(cmd.c_str()) != 0) {
-    return Status::Internal("LiteRT harness failed: " + cmd + "\n" + ReadText(log));
-  }
-  std::vector<Array> outs;
-  for (int k = 0;; ++k) {
-    const std::string p =
-        dir.Join("out" + std::to_string(run) + "/output_" + std::to_string(k) + ".npy");
-    if (!Env::Default()->Exists(p)) break;
-    ASSIGN_OR_RETURN(Array a, ReadNpy(p));
-    outs.push_back(std::move(a));
-  }
-  return outs;
-}
+using testing::RunLiteRt;
 
 Array RandomInput(const Tensor& t, std::mt19937& rng) {
   std::vector<int64_t> shape(t.shape.begin(), t.shape.end());
@@ -127,14 +96,14 @@ void ExpectSame(const Array& ours, const Array& theirs, const std::string& what)
   }
 }
 
-// Compares every output exactly (integers) or within 1e-5 (float); with
-// `top1_only`, compares only the index of the largest output per row.
-void CompareWithLiteRt(const std::string& file, int runs, bool top1_only = false) {
+// Compares every output exactly (integers) or within 1e-5 (float), running
+// our interpreter in Arithmetic::kLiteRt.
+void CompareWithLiteRt(const std::string& file, int runs) {
   const std::string path = Fixture(file);
   auto model = Model::Load(path);
   ASSERT_TRUE(model.ok()) << model.status();
-  auto interp =
-      Interpreter::Create(std::shared_ptr<const Model>(std::move(*model)), BuiltinOpResolver());
+  auto interp = Interpreter::Create(std::shared_ptr<const Model>(std::move(*model)),
+                                    BuiltinOpResolver(), {.arithmetic = Arithmetic::kLiteRt});
   ASSERT_TRUE(interp.ok()) << interp.status();
   Interpreter& in = **interp;
   ASSERT_TRUE(in.AllocateTensors().ok());
@@ -154,17 +123,7 @@ void CompareWithLiteRt(const std::string& file, int runs, bool top1_only = false
       auto ours = in.GetOutput(k);
       ASSERT_TRUE(ours.ok());
       const Array& ref = (*theirs)[static_cast<size_t>(k)];
-      if (top1_only) {
-        ASSERT_EQ(ours->dtype(), DType::kInt8);
-        ASSERT_EQ(ours->num_elements(), ref.num_elements());
-        auto a = ours->data<int8_t>();
-        auto b = ref.data<int8_t>();
-        EXPECT_EQ(std::max_element(a.begin(), a.end()) - a.begin(),
-                  std::max_element(b.begin(), b.end()) - b.begin())
-            << file << " run " << run;
-      } else {
-        ExpectSame(*ours, ref, file + " run " + std::to_string(run));
-      }
+      ExpectSame(*ours, ref, file + " run " + std::to_string(run));
     }
   }
 }
@@ -172,16 +131,11 @@ void CompareWithLiteRt(const std::string& file, int runs, bool top1_only = false
 TEST(LiteRtInterop, HelloWorldFloat) { CompareWithLiteRt("hello_world_float.tflite", 4); }
 TEST(LiteRtInterop, HelloWorldInt8) { CompareWithLiteRt("hello_world_int8.tflite", 4); }
 TEST(LiteRtInterop, MicroSpeech) { CompareWithLiteRt("micro_speech_quantized.tflite", 4); }
-// KNOWN GAP (see the lite/ report): our reference int8 arithmetic gives
-// mobilenet_v2 outputs that differ from LiteRT's by up to ~10 LSB in most of
-// the 1000 logits. LiteRT runs int8 CONV/DEPTHWISE/ADD/MEAN through XNNPACK,
-// whose requantization (float scale, round-to-nearest-even) is not TFLite's
-// reference integer arithmetic; the small models above agree bit for bit.
-// Exact agreement is open work (issue 4); what holds today, and is tested,
-// is that the predicted class is LiteRT's.
-TEST(LiteRtInterop, MobileNetV2Top1) {
-  CompareWithLiteRt("mobilenet_v2_quantized_1x3x224x224.tflite", kSanitized ? 1 : 2,
-                    /*top1_only=*/true);
+// Exact in Arithmetic::kLiteRt (XNNPACK's requantization for CONV_2D,
+// DEPTHWISE_CONV_2D, FULLY_CONNECTED and ADD); TFLite's reference arithmetic
+// differs from LiteRT in most of the 1000 logits (by up to ~10).
+TEST(LiteRtInterop, MobileNetV2) {
+  CompareWithLiteRt("mobilenet_v2_quantized_1x3x224x224.tflite", kSanitized ? 1 : 2);
 }
 
 }  // namespace

@@ -164,4 +164,39 @@ int CalculateInputRadius(int input_integer_bits, int input_left_shift) {
   return static_cast<int>(std::floor(max_input_rescaled));
 }
 
+float Fp32RequantScale(float a, float b, float c) {
+  const float ab = a * b;
+  return ab / c;
+}
+
+int32_t RequantizeFp32(int32_t acc, float scale) {
+  const float v = static_cast<float>(acc) * scale;
+  // Clamp first (as XNNPACK does against the output range), so the
+  // conversion below is defined.
+  const float lim = 2147483520.0f;  // largest float below 2^31
+  const float c = std::clamp(v, -lim, lim);
+  // Ties to even: the default rounding mode; std::nearbyint uses it.
+  return static_cast<int32_t>(std::nearbyint(c));
+}
+
+bool ComputeXnnAddParams(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp, float out_scale,
+                         Fp32AddParams* p) {
+  const float ra = a_scale / out_scale;
+  const float rb = b_scale / out_scale;
+  const auto ok = [](float r) { return r >= 0x1.0p-10f && r < 0x1.0p+8f; };
+  if (!ok(ra) || !ok(rb)) return false;
+  const float max_r = std::max(ra, rb);
+  const int exponent = static_cast<int>(std::bit_cast<uint32_t>(max_r) >> 23) - 127;
+  p->shift = 20 - exponent;
+  // r * 2^shift is exact in float (an exponent change), then rounded to the
+  // nearest integer, ties to even.
+  const auto mult = [&](float r) {
+    return static_cast<int32_t>(std::nearbyint(std::ldexp(r, p->shift)));
+  };
+  p->a_multiplier = mult(ra);
+  p->b_multiplier = mult(rb);
+  p->bias = (int32_t{1} << (p->shift - 1)) - p->a_multiplier * a_zp - p->b_multiplier * b_zp;
+  return true;
+}
+
 }  // namespace edgepipe::lite

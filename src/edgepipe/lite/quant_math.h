@@ -28,6 +28,32 @@ int32_t RoundingDivideByPOT(int32_t x, int exponent);
 // shift > 0), then the doubling high multiply, then a rounding right shift.
 int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t quantized_multiplier, int shift);
 
+// XNNPACK's fp32 requantization scale: a * b / c evaluated in float, in
+// that order (input_scale * filter_scale / output_scale).
+float Fp32RequantScale(float a, float b, float c);
+
+// XNNPACK's fp32 requantization of an int32 accumulator: float(acc) * scale
+// in float, rounded to nearest with ties to even (XNNPACK adds and
+// subtracts the magic number 1.5 * 2^23 for this). The result is saturated
+// to int32 range; callers add the zero point and clamp.
+int32_t RequantizeFp32(int32_t acc, float scale);
+
+// XNNPACK's quantized ADD (as LiteRT runs int8 ADD): with float ratios
+// ra = a_scale / out_scale and rb = b_scale / out_scale, shift = 20 - the
+// binary exponent of max(ra, rb), multipliers round(r * 2^shift) (ties to
+// even), and bias = 2^(shift-1) - a_mult * a_zp - b_mult * b_zp. Then
+// out = (bias + a * a_mult + b * b_mult) >> shift (arithmetic shift, i.e.
+// rounding half up) + out_zp, clamped. Requires both ratios in
+// [2^-10, 2^8) (XNNPACK's own precondition); returns false otherwise.
+struct Fp32AddParams {
+  int32_t a_multiplier = 0;
+  int32_t b_multiplier = 0;
+  int32_t bias = 0;
+  int shift = 0;
+};
+bool ComputeXnnAddParams(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp, float out_scale,
+                         Fp32AddParams* p);
+
 // Saturating x * 2^exponent for exponent > 0; RoundingDivideByPOT for < 0.
 int32_t SaturatingRoundingMultiplyByPOT(int32_t x, int exponent);
 
