@@ -8,11 +8,11 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
-#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench/rate_reporter.h"
 #include "edgepipe/data/crc32c.h"
 
 namespace {
@@ -49,36 +49,12 @@ void BM_Crc32cPortable(benchmark::State& state) { Run(state, &edgepipe::data::Cr
 BENCHMARK(BM_Crc32cHardware)->Arg(4 << 10)->Arg(64 << 10)->Arg(16 << 20);
 BENCHMARK(BM_Crc32cPortable)->Arg(4 << 10)->Arg(64 << 10)->Arg(16 << 20);
 
-// Remembers each benchmark's throughput (the median when aggregated) so the
-// ratios can be printed after the table.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      const bool usable = run.run_type == Run::RT_Iteration || run.aggregate_name == "median";
-      auto it = run.counters.find("bytes_per_second");
-      if (usable && it != run.counters.end()) {
-        std::string name = run.run_name.str();
-        rates_[name] = it->second.value;
-      }
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  double Rate(const std::string& name) const {
-    auto it = rates_.find(name);
-    return it == rates_.end() ? 0 : it->second;
-  }
-
- private:
-  std::map<std::string, double> rates_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
+  edgepipe::bench::RateReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   std::printf("\ncrc32c implementation: %s\n", edgepipe::data::Crc32cImplementationName());
   for (const char* size : {"4096", "65536", "16777216"}) {

@@ -20,11 +20,11 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench/rate_reporter.h"
 #include "edgepipe/core/file.h"
 #include "edgepipe/data/crc32c.h"
 #include "edgepipe/data/example_util.h"
@@ -170,30 +170,6 @@ BENCHMARK(BM_TFRecordView)
     ->UseRealTime();
 BENCHMARK(BM_TFRecordCopy)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// Remembers each benchmark's throughput (the median when aggregated).
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      const bool usable = run.run_type == Run::RT_Iteration || run.aggregate_name == "median";
-      auto it = run.counters.find("bytes_per_second");
-      if (usable && it != run.counters.end()) {
-        std::string name = run.run_name.function_name;
-        if (!run.run_name.args.empty()) name += "/" + run.run_name.args;
-        rates_[name] = it->second.value;
-      }
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  double Rate(const std::string& name) const {
-    auto it = rates_.find(name);
-    return it == rates_.end() ? 0 : it->second;
-  }
-
- private:
-  std::map<std::string, double> rates_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -202,7 +178,7 @@ int main(int argc, char** argv) {
   const Fixture& f = TheFile();
   std::printf("file: %s, %.1f MB, %lld records\n", f.path.c_str(), f.bytes / 1e6,
               static_cast<long long>(f.records));
-  RatioReporter reporter;
+  edgepipe::bench::RateReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   const double read = reporter.Rate("BM_ReadSyscall"), cat = reporter.Rate("BM_CatDevNull");
   std::printf("\nmedian throughput (MB/s = 1e6 bytes/s):\n");

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "edgepipe/cli/commands.h"
+#include "edgepipe/components/example_sources.h"
 #include "edgepipe/core/file.h"
 #include "edgepipe/data/example.pb.h"
 #include "edgepipe/data/example_util.h"
@@ -40,19 +41,6 @@ Status PrintRecords(const std::vector<std::string>& files, const std::string& ro
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> DataFiles(const std::string& dir, Env* env) {
-  ASSIGN_OR_RETURN(auto names, env->ListDir(dir));
-  std::vector<std::string> files;
-  for (const std::string& name : names) {
-    std::string p = JoinPath(dir, name);
-    if (name[0] != '.' && name[0] != '_' && !env->IsDirectory(p) &&
-        name.find(".json") == std::string::npos) {
-      files.push_back(p);
-    }
-  }
-  return files;
-}
-
 Status RunHead(const HeadFlags& f) {
   if (f.n < 0) return Status::InvalidArgument("-n " + std::to_string(f.n) + " must be >= 0");
   Env* env = Env::Default();
@@ -64,7 +52,7 @@ Status RunHead(const HeadFlags& f) {
     if (name.rfind("Split-", 0) == 0) splits.push_back(name.substr(6));
   }
   if (splits.empty()) {
-    ASSIGN_OR_RETURN(auto files, DataFiles(f.path, env));
+    ASSIGN_OR_RETURN(auto files, components::ListExampleFiles(f.path, env));
     return PrintRecords(files, f.path, f.n);
   }
   bool found = false;
@@ -72,7 +60,7 @@ Status RunHead(const HeadFlags& f) {
     if (!f.split.empty() && split != f.split) continue;
     found = true;
     std::string dir = JoinPath(f.path, "Split-" + split);
-    ASSIGN_OR_RETURN(auto files, DataFiles(dir, env));
+    ASSIGN_OR_RETURN(auto files, components::ListExampleFiles(dir, env));
     std::printf("== split %s\n", split.c_str());
     RETURN_IF_ERROR(PrintRecords(files, f.path, f.n));
   }

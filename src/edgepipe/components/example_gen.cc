@@ -231,13 +231,13 @@ Result<ExampleGenSummary> RunExampleGen(const ExampleGenOptions& options, Env* e
   };
   std::vector<int> bucket_to_split;
   if (!options.keep_input_splits) {
+    int total_buckets = 0;
+    for (const SplitConfig& t : options.splits) total_buckets += t.hash_buckets;
     for (size_t i = 0; i < options.splits.size(); ++i) {
       const SplitConfig& s = options.splits[i];
       bucket_to_split.insert(bucket_to_split.end(), static_cast<size_t>(s.hash_buckets),
                              static_cast<int>(i));
       auto set = std::make_unique<SplitShards>();
-      int total_buckets = 0;
-      for (const SplitConfig& t : options.splits) total_buckets += t.hash_buckets;
       int64_t expected = expected_total < 0 ? -1 : expected_total * s.hash_buckets / total_buckets;
       RETURN_IF_ERROR(
           OpenShards(root, s.name, shards_for(expected), options.gzip_level, env, set.get()));

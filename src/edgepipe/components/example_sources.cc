@@ -210,18 +210,22 @@ std::string CanonicalSplitName(std::string name) {
   return name;
 }
 
+// The names (MNIST-style) of an IDX pair's files: <prefix><suffix>.
+constexpr std::string_view kIdxImagesSuffixes[] = {"-images-idx3-ubyte", "-images-idx3-ubyte.gz",
+                                                   "-images.idx3-ubyte", "-images.idx3-ubyte.gz"};
+constexpr std::string_view kIdxLabelsSuffixes[] = {"-labels-idx1-ubyte", "-labels-idx1-ubyte.gz",
+                                                   "-labels.idx1-ubyte", "-labels.idx1-ubyte.gz"};
+
 // "<prefix>-images-idx3-ubyte[.gz]" -> prefix; "" when not an images file.
 std::string IdxImagesPrefix(std::string_view file) {
-  for (std::string_view suffix : {"-images-idx3-ubyte", "-images-idx3-ubyte.gz",
-                                  "-images.idx3-ubyte", "-images.idx3-ubyte.gz"}) {
+  for (std::string_view suffix : kIdxImagesSuffixes) {
     if (EndsWith(file, suffix)) return std::string(file.substr(0, file.size() - suffix.size()));
   }
   return "";
 }
 
 Result<std::string> FindIdxLabels(const std::string& dir, const std::string& prefix, Env* env) {
-  for (std::string_view suffix : {"-labels-idx1-ubyte", "-labels-idx1-ubyte.gz",
-                                  "-labels.idx1-ubyte", "-labels.idx1-ubyte.gz"}) {
+  for (std::string_view suffix : kIdxLabelsSuffixes) {
     std::string p = JoinPath(dir, prefix + std::string(suffix));
     if (env->Exists(p)) return p;
   }
@@ -231,12 +235,17 @@ Result<std::string> FindIdxLabels(const std::string& dir, const std::string& pre
 }
 
 Result<std::vector<Partition>> OpenIdx(const std::string& input, Env* env) {
-  std::vector<std::pair<std::string, std::string>> pairs;  // prefix, dir
+  struct ImagesFile {
+    std::string prefix;
+    std::string dir;
+    std::string path;
+  };
+  std::vector<ImagesFile> pairs;
   if (env->IsDirectory(input)) {
     ASSIGN_OR_RETURN(auto names, env->ListDir(input));
     for (const std::string& n : names) {
       std::string prefix = IdxImagesPrefix(n);
-      if (!prefix.empty()) pairs.emplace_back(prefix, input);
+      if (!prefix.empty()) pairs.push_back({prefix, input, JoinPath(input, n)});
     }
     if (pairs.empty()) {
       return Status::NotFound(input +
@@ -251,22 +260,14 @@ Result<std::vector<Partition>> OpenIdx(const std::string& input, Env* env) {
           ": an IDX input must be a folder or a file named "
           "<name>-images-idx3-ubyte[.gz] with its labels file beside it");
     }
-    pairs.emplace_back(prefix, Dirname(input));
+    pairs.push_back({prefix, Dirname(input), input});
   }
   std::vector<Partition> parts;
-  for (auto& [prefix, dir] : pairs) {
-    std::string images;
-    for (std::string_view suffix : {"-images-idx3-ubyte", "-images-idx3-ubyte.gz",
-                                    "-images.idx3-ubyte", "-images.idx3-ubyte.gz"}) {
-      std::string p = JoinPath(dir, prefix + std::string(suffix));
-      if (env->Exists(p)) {
-        images = p;
-        break;
-      }
-    }
-    ASSIGN_OR_RETURN(std::string labels, FindIdxLabels(dir, prefix, env));
-    ASSIGN_OR_RETURN(data::IdxImagesAndLabels d, data::ReadIdxImagesAndLabels(images, labels, env));
-    parts.push_back({CanonicalSplitName(prefix), std::make_unique<IdxSource>(std::move(d))});
+  for (const ImagesFile& images : pairs) {
+    ASSIGN_OR_RETURN(std::string labels, FindIdxLabels(images.dir, images.prefix, env));
+    ASSIGN_OR_RETURN(data::IdxImagesAndLabels d,
+                     data::ReadIdxImagesAndLabels(images.path, labels, env));
+    parts.push_back({CanonicalSplitName(images.prefix), std::make_unique<IdxSource>(std::move(d))});
   }
   return parts;
 }
@@ -295,17 +296,6 @@ Result<std::vector<Partition>> OpenCsv(const std::string& input, const SourceOpt
   return parts;
 }
 
-Result<std::vector<std::string>> ListRecordFiles(const std::string& dir, Env* env) {
-  ASSIGN_OR_RETURN(auto names, env->ListDir(dir));
-  std::vector<std::string> files;
-  for (const std::string& n : names) {
-    if (n.empty() || n[0] == '.' || n[0] == '_' || EndsWith(n, ".json")) continue;
-    std::string p = JoinPath(dir, n);
-    if (!env->IsDirectory(p)) files.push_back(p);
-  }
-  return files;
-}
-
 Result<std::vector<Partition>> OpenTFRecord(const std::string& input, Env* env) {
   std::vector<Partition> parts;
   if (!env->IsDirectory(input)) {
@@ -317,12 +307,12 @@ Result<std::vector<Partition>> OpenTFRecord(const std::string& input, Env* env) 
   ASSIGN_OR_RETURN(auto names, env->ListDir(input));
   for (const std::string& n : names) {
     if (n.rfind("Split-", 0) == 0 && env->IsDirectory(JoinPath(input, n))) {
-      ASSIGN_OR_RETURN(auto files, ListRecordFiles(JoinPath(input, n), env));
+      ASSIGN_OR_RETURN(auto files, ListExampleFiles(JoinPath(input, n), env));
       parts.push_back({n.substr(6), std::make_unique<TFRecordSource>(std::move(files), env)});
     }
   }
   if (parts.empty()) {
-    ASSIGN_OR_RETURN(auto files, ListRecordFiles(input, env));
+    ASSIGN_OR_RETURN(auto files, ListExampleFiles(input, env));
     if (files.empty()) return Status::NotFound(input + ": no TFRecord files in folder");
     parts.push_back({"data", std::make_unique<TFRecordSource>(std::move(files), env)});
   }
@@ -330,6 +320,17 @@ Result<std::vector<Partition>> OpenTFRecord(const std::string& input, Env* env) 
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> ListExampleFiles(const std::string& dir, Env* env) {
+  ASSIGN_OR_RETURN(auto names, env->ListDir(dir));
+  std::vector<std::string> files;
+  for (const std::string& n : names) {
+    if (n.empty() || n[0] == '.' || n[0] == '_' || EndsWith(n, ".json")) continue;
+    std::string p = JoinPath(dir, n);
+    if (!env->IsDirectory(p)) files.push_back(p);
+  }
+  return files;
+}
 
 Result<std::vector<Partition>> OpenPartitions(const std::string& input, InputFormat format,
                                               const SourceOptions& options, Env* env) {

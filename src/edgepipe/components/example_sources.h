@@ -42,6 +42,10 @@ struct SourceOptions {
 Result<std::vector<Partition>> OpenPartitions(const std::string& input, InputFormat format,
                                               const SourceOptions& options, Env* env);
 
+// The record files of a folder of TFRecord shards, sorted: every plain file
+// except hidden ones ('.', '_') and JSON sidecars (example_gen.json).
+Result<std::vector<std::string>> ListExampleFiles(const std::string& dir, Env* env);
+
 }  // namespace edgepipe::components
 
 #endif  // EDGEPIPE_COMPONENTS_EXAMPLE_SOURCES_H_
