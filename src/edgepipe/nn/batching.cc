@@ -109,4 +109,31 @@ Array GatherRows(const Array& a, std::span<const int64_t> idx) {
   return std::move(out).value();
 }
 
+ArrayFeed::ArrayFeed(std::vector<const Array*> xs, const Array* y, int64_t batch, bool shuffle,
+                     uint64_t seed, bool endless)
+    : xs_(std::move(xs)),
+      y_(y),
+      endless_(endless),
+      stream_(xs_.at(0)->dim(0), batch, shuffle, seed, endless) {}
+
+Status ArrayFeed::Restart() {
+  stream_.StartEpoch();
+  served_ = 0;
+  return Status::Ok();
+}
+
+int64_t ArrayFeed::BatchesPerPass() const { return endless_ ? -1 : stream_.BatchesPerEpoch(); }
+
+Result<bool> ArrayFeed::Next(FeedBatch* batch) {
+  if (!endless_ && served_ == stream_.BatchesPerEpoch()) return false;
+  ++served_;
+  std::span<const int64_t> idx = stream_.Next();
+  batch->inputs.resize(xs_.size());
+  for (size_t k = 0; k < xs_.size(); ++k) batch->inputs[k] = GatherFeatures(*xs_[k], idx);
+  batch->labels = y_ != nullptr ? GatherRows(*y_, idx) : Array();
+  batch->size = static_cast<int64_t>(idx.size());
+  batch->first_example = -1;
+  return true;
+}
+
 }  // namespace edgepipe::nn

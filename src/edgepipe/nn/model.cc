@@ -371,7 +371,7 @@ Status Model::CheckFeatures(const std::vector<const Array*>& xs, const Array* y)
   return Status::Ok();
 }
 
-Status Model::CheckLabels(const Array& y) const {
+Status Model::CheckLabels(const Array& y, int64_t first_example) const {
   if (loss_->type() != "SparseCategoricalCrossentropy") return Status::Ok();
   const int64_t classes = nodes_[static_cast<size_t>(output_nodes_[0])].shape.back();
   ASSIGN_OR_RETURN(Tensor labels, Tensor::FromArray(y));
@@ -381,7 +381,7 @@ Status Model::CheckLabels(const Array& y) const {
         v != static_cast<float>(static_cast<int64_t>(v))) {
       return Status::InvalidArgument(
           "model \"" + name_ + "\": label " + std::to_string(v) + " of example " +
-          std::to_string(i) + " is out of range [0, " + std::to_string(classes) +
+          std::to_string(first_example + i) + " is out of range [0, " + std::to_string(classes) +
           ") for the output " +
           KerasShapeString(nodes_[static_cast<size_t>(output_nodes_[0])].shape));
     }
@@ -412,29 +412,49 @@ Result<History> Model::FitImpl(const std::vector<const Array*>& xs, const Array&
   RETURN_IF_ERROR(RequireCompiled("Fit"));
   RETURN_IF_ERROR(CheckFeatures(xs, &y));
   RETURN_IF_ERROR(CheckLabels(y));
-  if (options.batch_size <= 0 || options.epochs <= 0 || options.steps_per_epoch < 0) {
-    return Status::InvalidArgument(
-        "Fit: batch_size and epochs must be positive, steps_per_epoch "
-        ">= 0");
-  }
+  if (options.batch_size <= 0) return Status::InvalidArgument("Fit: batch_size must be positive");
   const bool validate = options.validation_x != nullptr && options.validation_y != nullptr;
   if (validate) {
     RETURN_IF_ERROR(
         CheckFeatures({options.validation_x}, options.validation_y).WithContext("validation data"));
+    RETURN_IF_ERROR(CheckLabels(*options.validation_y).WithContext("validation data"));
   }
-  const int64_t n = xs[0]->dim(0);
-  if (n == 0) return Status::InvalidArgument("Fit: no examples");
-  BatchStream stream(n, options.batch_size, options.shuffle, options.seed,
-                     /*full_batches=*/options.steps_per_epoch > 0);
+  if (xs[0]->dim(0) == 0) return Status::InvalidArgument("Fit: no examples");
+  ArrayFeed train(xs, &y, options.batch_size, options.shuffle, options.seed,
+                  /*endless=*/options.steps_per_epoch > 0);
+  std::optional<ArrayFeed> validation;
+  if (validate && options.validation_x->dim(0) > 0) {
+    validation.emplace(std::vector<const Array*>{options.validation_x}, options.validation_y,
+                       options.batch_size, /*shuffle=*/false, 0, /*endless=*/false);
+  }
+  return TrainLoop(train, {.epochs = options.epochs,
+                           .steps_per_epoch = options.steps_per_epoch,
+                           .seed = options.seed,
+                           .verbose = options.verbose,
+                           .early_stopping = &options.early_stopping,
+                           .validation = validation ? &*validation : nullptr});
+}
+
+Result<History> Model::TrainLoop(BatchFeed& train, const LoopOptions& options) {
+  if (options.epochs <= 0 || options.steps_per_epoch < 0) {
+    return Status::InvalidArgument("Fit: epochs " + std::to_string(options.epochs) +
+                                   " must be positive, steps_per_epoch " +
+                                   std::to_string(options.steps_per_epoch) + " >= 0");
+  }
+  const bool by_steps = options.steps_per_epoch > 0;
   Rng dropout_rng(options.seed ^ 0x5DEECE66Dull);
   CallContext ctx{.training = true, .rng = &dropout_rng};
   std::vector<Var> params = trainable_weights();
   History history;
   const auto start = std::chrono::steady_clock::now();
   Mean loss_mean("loss");
-  std::vector<Var> inputs(xs.size());
+  std::vector<Var> inputs;
+  FeedBatch batch;
+  int64_t pulled = 0;  // batches since the last Restart()
   // Early stopping state.
-  const EarlyStopping* es = options.early_stopping ? &*options.early_stopping : nullptr;
+  const EarlyStopping* es = options.early_stopping != nullptr && options.early_stopping->has_value()
+                                ? &**options.early_stopping
+                                : nullptr;
   bool maximize = false;
   if (es != nullptr) {
     maximize = es->monitor.find("acc") != std::string::npos ||
@@ -446,29 +466,48 @@ Result<History> Model::FitImpl(const std::vector<const Array*>& xs, const Array&
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
     loss_mean.Reset();
     for (auto& m : metrics_) m->Reset();
-    const int64_t steps =
-        options.steps_per_epoch > 0 ? options.steps_per_epoch : stream.BatchesPerEpoch();
-    if (options.steps_per_epoch == 0) stream.StartEpoch();
+    if (!by_steps || epoch == 0) {
+      RETURN_IF_ERROR(train.Restart().WithContext("Fit: training data"));
+      pulled = 0;
+    }
+    const int64_t total = by_steps ? options.steps_per_epoch : train.BatchesPerPass();
     std::unique_ptr<Progress> bar;
     if (options.verbose) {
       ProgressOptions po;
       po.units = "steps";
       bar = std::make_unique<Progress>(
-          "Epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options.epochs), steps, po);
+          "Epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options.epochs), total, po);
     }
     auto logs = [&] {
       std::string text = "loss " + FormatMetric(loss_mean.Result());
       for (auto& m : metrics_) text += " " + m->name() + " " + FormatMetric(m->Result());
       return text;
     };
-    for (int64_t s = 0; s < steps; ++s) {
-      std::span<const int64_t> idx = stream.Next();
-      for (size_t k = 0; k < xs.size(); ++k) inputs[k] = Var::Constant(GatherFeatures(*xs[k], idx));
-      Array yb = GatherRows(y, idx);
-      ASSIGN_OR_RETURN(std::vector<Var> out, Call(inputs, ctx));
-      ASSIGN_OR_RETURN(Var loss, loss_->Compute(out[0], yb));
-      const float lv = loss.value().data()[0];
+    int64_t s = 0;
+    for (; !by_steps || s < options.steps_per_epoch; ++s) {
       const int64_t global_step = history.steps + 1;
+      const std::string where = "Fit: training data at step " + std::to_string(global_step);
+      Result<bool> got = train.Next(&batch);
+      if (!got.ok()) return got.status().WithContext(where);
+      if (!*got) {
+        if (!by_steps) break;
+        return Status::OutOfRange(
+            where + " (epoch " + std::to_string(epoch + 1) + "): the data ended after " +
+            std::to_string(pulled) + " batches, but " + std::to_string(options.epochs) +
+            " epochs of " + std::to_string(options.steps_per_epoch) +
+            " steps need more; repeat the dataset (repeat -1) or lower steps_per_epoch");
+      }
+      ++pulled;
+      if (batch.first_example >= 0) {
+        RETURN_IF_ERROR(CheckLabels(batch.labels, batch.first_example).WithContext(where));
+      }
+      inputs.resize(batch.inputs.size());
+      for (size_t k = 0; k < inputs.size(); ++k) {
+        inputs[k] = Var::Constant(std::move(batch.inputs[k]));
+      }
+      ASSIGN_OR_RETURN(std::vector<Var> out, Call(inputs, ctx));
+      ASSIGN_OR_RETURN(Var loss, loss_->Compute(out[0], batch.labels));
+      const float lv = loss.value().data()[0];
       if (!std::isfinite(lv)) {
         return Status::FailedPrecondition(
             "Fit: loss is " + std::string(std::isnan(lv) ? "NaN" : "Inf") + " at step " +
@@ -479,22 +518,27 @@ Result<History> Model::FitImpl(const std::vector<const Array*>& xs, const Array&
       RETURN_IF_ERROR(Backward(loss));
       optimizer_->Apply(params);
       history.steps = global_step;
-      loss_mean.Accumulate(lv, static_cast<double>(idx.size()));
+      loss_mean.Accumulate(lv, static_cast<double>(batch.size));
       {
         NoGradGuard no_grad;
-        for (auto& m : metrics_) RETURN_IF_ERROR(m->Update(out[0].value(), yb));
+        for (auto& m : metrics_) RETURN_IF_ERROR(m->Update(out[0].value(), batch.labels));
       }
       if (bar) {
         // Formatting the postfix costs more than a step of a small model.
-        if (global_step % 25 == 0 || s + 1 == steps) bar->SetPostfix(logs());
+        if (global_step % 25 == 0 || s + 1 == total) bar->SetPostfix(logs());
         bar->Add(1);
       }
     }
+    if (s == 0) {
+      return Status::InvalidArgument("Fit: the training data yielded no batches in epoch " +
+                                     std::to_string(epoch + 1));
+    }
+    if (bar) bar->SetPostfix(logs());
     history.history["loss"].push_back(loss_mean.Result());
     for (auto& m : metrics_) history.history[m->name()].push_back(m->Result());
-    if (validate) {
-      ASSIGN_OR_RETURN(auto val, EvaluateImpl({options.validation_x}, *options.validation_y,
-                                              options.batch_size));
+    if (options.validation != nullptr) {
+      ASSIGN_OR_RETURN(auto val, EvaluateLoop(*options.validation, options.validation_steps,
+                                              "Fit: validation data"));
       for (auto& [k, v] : val) history.history["val_" + k].push_back(v);
     }
     if (es != nullptr) {
@@ -542,22 +586,42 @@ Result<std::map<std::string, double>> Model::EvaluateImpl(const std::vector<cons
   RETURN_IF_ERROR(CheckFeatures(xs, &y));
   RETURN_IF_ERROR(CheckLabels(y));
   if (batch_size <= 0) return Status::InvalidArgument("Evaluate: batch_size must be positive");
+  ArrayFeed feed(xs, &y, batch_size, /*shuffle=*/false, 0, /*endless=*/false);
+  return EvaluateLoop(feed, 0, "Evaluate");
+}
+
+Result<std::map<std::string, double>> Model::EvaluateLoop(BatchFeed& feed, int64_t steps,
+                                                          std::string_view what) {
+  RETURN_IF_ERROR(RequireCompiled("Evaluate"));
   NoGradGuard no_grad;
   Mean loss_mean("loss");
   for (auto& m : metrics_) m->Reset();
-  const int64_t n = xs[0]->dim(0);
-  BatchStream stream(n, batch_size, /*shuffle=*/false, 0, /*full_batches=*/false);
-  stream.StartEpoch();
-  std::vector<Var> inputs(xs.size());
-  for (int64_t b = 0; b < stream.BatchesPerEpoch(); ++b) {
-    std::span<const int64_t> idx = stream.Next();
-    for (size_t k = 0; k < xs.size(); ++k) inputs[k] = Var::Constant(GatherFeatures(*xs[k], idx));
-    Array yb = GatherRows(y, idx);
+  RETURN_IF_ERROR(feed.Restart().WithContext(what));
+  std::vector<Var> inputs;
+  FeedBatch batch;
+  int64_t batches = 0;
+  while (steps == 0 || batches < steps) {
+    const std::string where = std::string(what) + " at batch " + std::to_string(batches + 1);
+    Result<bool> got = feed.Next(&batch);
+    if (!got.ok()) return got.status().WithContext(where);
+    if (!*got) {
+      if (steps == 0) break;
+      return Status::OutOfRange(where + ": the data ended after " + std::to_string(batches) +
+                                " batches, " + std::to_string(steps) + " steps were asked for");
+    }
+    ++batches;
+    if (batch.first_example >= 0) {
+      RETURN_IF_ERROR(CheckLabels(batch.labels, batch.first_example).WithContext(where));
+    }
+    inputs.resize(batch.inputs.size());
+    for (size_t k = 0; k < inputs.size(); ++k)
+      inputs[k] = Var::Constant(std::move(batch.inputs[k]));
     ASSIGN_OR_RETURN(std::vector<Var> out, Call(inputs, CallContext{}));
-    ASSIGN_OR_RETURN(Var loss, loss_->Compute(out[0], yb));
-    loss_mean.Accumulate(loss.value().data()[0], static_cast<double>(idx.size()));
-    for (auto& m : metrics_) RETURN_IF_ERROR(m->Update(out[0].value(), yb));
+    ASSIGN_OR_RETURN(Var loss, loss_->Compute(out[0], batch.labels));
+    loss_mean.Accumulate(loss.value().data()[0], static_cast<double>(batch.size));
+    for (auto& m : metrics_) RETURN_IF_ERROR(m->Update(out[0].value(), batch.labels));
   }
+  if (batches == 0) return Status::InvalidArgument(std::string(what) + ": no examples");
   std::map<std::string, double> result{{"loss", loss_mean.Result()}};
   for (auto& m : metrics_) result[m->name()] = m->Result();
   return result;
@@ -566,22 +630,46 @@ Result<std::map<std::string, double>> Model::EvaluateImpl(const std::vector<cons
 Result<Tensor> Model::Predict(const Array& x, int64_t batch_size) const {
   RETURN_IF_ERROR(CheckFeatures({&x}, nullptr));
   if (batch_size <= 0) return Status::InvalidArgument("Predict: batch_size must be positive");
+  if (x.dim(0) == 0) {
+    Shape out_shape = nodes_[static_cast<size_t>(output_nodes_[0])].shape;
+    out_shape[0] = 0;
+    return Tensor::Empty(out_shape);
+  }
+  ArrayFeed feed({&x}, nullptr, batch_size, /*shuffle=*/false, 0, /*endless=*/false);
+  return PredictLoop(feed, 0);
+}
+
+Result<Tensor> Model::PredictLoop(BatchFeed& feed, int64_t steps) const {
   NoGradGuard no_grad;
-  const int64_t n = x.dim(0);
+  RETURN_IF_ERROR(feed.Restart().WithContext("Predict"));
+  std::vector<Tensor> outputs;
+  std::vector<Var> inputs;
+  FeedBatch batch;
+  int64_t n = 0;
+  while (steps == 0 || static_cast<int64_t>(outputs.size()) < steps) {
+    const std::string where = "Predict at batch " + std::to_string(outputs.size() + 1);
+    Result<bool> got = feed.Next(&batch);
+    if (!got.ok()) return got.status().WithContext(where);
+    if (!*got) {
+      if (steps == 0) break;
+      return Status::OutOfRange(where + ": the data ended after " + std::to_string(outputs.size()) +
+                                " batches, " + std::to_string(steps) + " steps were asked for");
+    }
+    inputs.resize(batch.inputs.size());
+    for (size_t k = 0; k < inputs.size(); ++k)
+      inputs[k] = Var::Constant(std::move(batch.inputs[k]));
+    ASSIGN_OR_RETURN(std::vector<Var> out, Call(inputs, CallContext{}));
+    outputs.push_back(out[0].value());
+    n += batch.size;
+  }
+  // Concatenate along the batch dim.
   Shape out_shape = nodes_[static_cast<size_t>(output_nodes_[0])].shape;
   out_shape[0] = n;
   Tensor result = Tensor::Empty(out_shape);
-  const int64_t row = n == 0 ? 0 : result.size() / n;
-  BatchStream stream(n, batch_size, false, 0, false);
-  stream.StartEpoch();
   int64_t done = 0;
-  for (int64_t b = 0; b < stream.BatchesPerEpoch(); ++b) {
-    std::span<const int64_t> idx = stream.Next();
-    ASSIGN_OR_RETURN(std::vector<Var> out,
-                     Call({Var::Constant(GatherFeatures(x, idx))}, CallContext{}));
-    std::memcpy(result.data() + done * row, out[0].value().data(),
-                static_cast<size_t>(out[0].value().size()) * sizeof(float));
-    done += static_cast<int64_t>(idx.size());
+  for (const Tensor& t : outputs) {
+    std::memcpy(result.data() + done, t.data(), static_cast<size_t>(t.size()) * sizeof(float));
+    done += t.size();
   }
   return result;
 }

@@ -9,6 +9,11 @@
 //                                 SparseCategoricalAccuracy()));
 //   ASSIGN_OR_RETURN(History h, model.Fit(x, y, {.batch_size = 40, .steps_per_epoch = 5000}));
 //
+// From a data::Dataset (e.g. MakeInputDataset in dataset_input.h), as
+// Keras' model.fit(dataset): inputs are matched to batch features by name.
+//   ASSIGN_OR_RETURN(History h, model.Fit(*train, {.label_key = "image_class",
+//                                                  .steps_per_epoch = 5000}));
+//
 // Functional:
 //   ASSIGN_OR_RETURN(SymbolicTensor a, Input({8}, "a"));
 //   ASSIGN_OR_RETURN(SymbolicTensor h, Apply(Dense(8), {a}));
@@ -30,6 +35,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "edgepipe/core/array.h"
@@ -39,10 +45,15 @@
 #include "edgepipe/nn/metrics.h"
 #include "edgepipe/nn/optimizers.h"
 
+namespace edgepipe::data {
+class Dataset;
+}  // namespace edgepipe::data
+
 namespace edgepipe::nn {
 
 using layers::InputLayer;
 struct GraphNode;
+class BatchFeed;
 
 // A layer output during model construction (Keras' KerasTensor).
 class SymbolicTensor {
@@ -94,6 +105,27 @@ struct FitOptions {
   // bar with steps/s, ETA, loss and metrics on a terminal; periodic lines in
   // a log. Off by default (library use); the Trainer turns it on.
   bool verbose = false;
+  std::optional<EarlyStopping> early_stopping = std::nullopt;
+};
+
+// Fit over a data::Dataset. The dataset's own stages decide batch size,
+// shuffling and repetition (see data/dataset.h and dataset_input.h).
+struct DatasetFitOptions {
+  // The batch feature holding the labels (required), e.g. "image_class".
+  std::string label_key;
+  int64_t epochs = 1;
+  // 0: each epoch is one pass over the dataset, which is Reset() before
+  // every epoch (it must end: an endlessly repeated dataset never does).
+  // > 0: each epoch is this many batches, pulled from one stream that is
+  // Reset() only before the first epoch (Keras with a repeated dataset, as
+  // TFX trains); a dataset that ends sooner fails with OutOfRange.
+  int64_t steps_per_epoch = 0;
+  uint64_t seed = 0;  // dropout masks
+  // Evaluated after every epoch when set (not owned): Reset(), then
+  // validation_steps batches (0: the whole pass).
+  data::Dataset* validation = nullptr;
+  int64_t validation_steps = 0;
+  bool verbose = false;  // as FitOptions::verbose
   std::optional<EarlyStopping> early_stopping = std::nullopt;
 };
 
@@ -172,6 +204,22 @@ class Model {
   // Output 0 for every example, [N, ...] (inference mode).
   Result<Tensor> Predict(const Array& x, int64_t batch_size = 32) const;
 
+  // Dataset versions (the dataset is borrowed for the call). Each model input
+  // takes the batch feature of its name (converted to float32); labels are
+  // the feature `label_key`. Errors name the input or label, the model's
+  // inputs and the batch's features, or the input and both shapes; labels
+  // out of range name the example by its position in the pass; a dataset
+  // error (parse, CRC) comes back with "training data at step N" or the
+  // like in front.
+  Result<History> Fit(data::Dataset& train, const DatasetFitOptions& options);
+  // Reset()s `dataset`, then evaluates `steps` batches (0: the whole pass;
+  // OutOfRange when it ends sooner). InvalidArgument when it yields nothing.
+  Result<std::map<std::string, double>> Evaluate(data::Dataset& dataset, std::string_view label_key,
+                                                 int64_t steps = 0);
+  // Reset()s `dataset`, then output 0 for every example of `steps` batches
+  // (0: the whole pass), [N, ...]. Label features are ignored.
+  Result<Tensor> Predict(data::Dataset& dataset, int64_t steps = 0) const;
+
  protected:
   explicit Model(std::string name, uint64_t seed);
   // Appends a built node (Sequential).
@@ -192,8 +240,26 @@ class Model {
                           const FitOptions& options);
   Result<std::map<std::string, double>> EvaluateImpl(const std::vector<const Array*>& xs,
                                                      const Array& y, int64_t batch_size);
+  // What TrainLoop needs from FitOptions / DatasetFitOptions.
+  struct LoopOptions {
+    int64_t epochs = 1;
+    int64_t steps_per_epoch = 0;  // 0: a pass per epoch, Restart() before each
+    uint64_t seed = 0;            // dropout masks
+    bool verbose = false;
+    const std::optional<EarlyStopping>* early_stopping = nullptr;  // not owned
+    BatchFeed* validation = nullptr;                               // not owned
+    int64_t validation_steps = 0;
+  };
+  // The one training loop, over arrays or datasets alike.
+  Result<History> TrainLoop(BatchFeed& train, const LoopOptions& options);
+  // `steps` batches after Restart() (0: the whole pass); `what` prefixes errors.
+  Result<std::map<std::string, double>> EvaluateLoop(BatchFeed& feed, int64_t steps,
+                                                     std::string_view what);
+  Result<Tensor> PredictLoop(BatchFeed& feed, int64_t steps) const;
   Status CheckFeatures(const std::vector<const Array*>& xs, const Array* y) const;
-  Status CheckLabels(const Array& y) const;
+  // Labels of the sparse loss in [0, classes); examples are named
+  // first_example + their row.
+  Status CheckLabels(const Array& y, int64_t first_example = 0) const;
   Status RequireCompiled(const char* what) const;
 
   Rng init_rng_;

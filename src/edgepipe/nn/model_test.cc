@@ -201,6 +201,44 @@ TEST(ModelTest, FitStopsOnNonFiniteLoss) {
   EXPECT_THAT(h.status().message(), HasSubstr("loss is NaN at step 6"));
 }
 
+TEST(ModelTest, FitStopsOnInfiniteLoss) {
+  // Targets of 1e30 in the second batch: the squared error overflows float.
+  Array x = *Array::Zeros(DType::kFloat32, {16, 2});
+  Array y = *Array::Zeros(DType::kFloat32, {16});
+  for (float& v : x.data<float>()) v = 1.0f;
+  for (int64_t i = 8; i < 16; ++i) y.data<float>()[static_cast<size_t>(i)] = 1e30f;
+  Sequential m("reg", 1);
+  ASSERT_EQ(m.Add(InputLayer({2}, "x")), Status::Ok());
+  ASSERT_EQ(m.Add(Dense(1)), Status::Ok());
+  ASSERT_EQ(m.Compile(SGD(0.01f), MeanSquaredError()), Status::Ok());
+  Result<History> h = m.Fit(x, y, {.batch_size = 8, .shuffle = false});
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(h.status().message(), HasSubstr("loss is Inf at step 2 (epoch 1)"));
+  EXPECT_EQ(m.optimizer()->iterations(), 1);  // the bad step was not applied
+}
+
+TEST(ModelTest, ShapeMismatchBetweenLayersNamesLayerAndBothShapes) {
+  Sequential m("seq");
+  ASSERT_EQ(m.Add(InputLayer({4}, "x")), Status::Ok());
+  Status reshape = m.Add(Reshape({5}));
+  ASSERT_FALSE(reshape.ok());
+  EXPECT_THAT(reshape.message(), HasSubstr("\"reshape\""));
+  EXPECT_THAT(reshape.message(), HasSubstr("(None, 4)"));
+  EXPECT_THAT(reshape.message(), HasSubstr("(None, 5)"));
+  Result<SymbolicTensor> a = Input({4}, "a");
+  Result<SymbolicTensor> b = Input({3}, "b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  Result<SymbolicTensor> sum = Apply(AddLayer("skip"), {*a, *b});
+  ASSERT_FALSE(sum.ok());
+  EXPECT_THAT(sum.status().message(), HasSubstr("\"skip\""));
+  EXPECT_THAT(sum.status().message(), HasSubstr("(None, 4) and (None, 3)"));
+  Result<SymbolicTensor> cat = Apply(Concatenate(1, "cat"), {*a, *Input({3, 2}, "c")});
+  ASSERT_FALSE(cat.ok());
+  EXPECT_THAT(cat.status().message(), HasSubstr("\"cat\""));
+  EXPECT_THAT(cat.status().message(), HasSubstr("(None, 4) and (None, 3, 2)"));
+}
+
 TEST(ModelTest, FitRejectsBadLabelsAndShapes) {
   Array x, y;
   Blobs(20, 8, &x, &y);
