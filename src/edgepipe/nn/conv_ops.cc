@@ -58,6 +58,14 @@ void ForEachImage(const Geo& g, int64_t work, const std::function<void(int64_t)>
   }
 }
 
+// The columns [x0, x1) of output column ox's window that fall inside the
+// image (kx = x0 .. x1 - 1); consecutive kx are adjacent in NHWC memory.
+inline void InsideColumns(const Geo& g, int64_t ox, int64_t& x0, int64_t& x1) {
+  const int64_t ix0 = ox * g.sw - g.pl;
+  x0 = std::clamp<int64_t>(-ix0, 0, g.kw);
+  x1 = std::clamp<int64_t>(g.w - ix0, x0, g.kw);
+}
+
 // patches [n*oh*ow, kh*kw*c], zeros where the window leaves the image.
 Tensor Im2Col(const Tensor& x, const Geo& g) {
   const int64_t kdim = g.kh * g.kw * g.c;
@@ -66,18 +74,23 @@ Tensor Im2Col(const Tensor& x, const Geo& g) {
     for (int64_t oy = 0; oy < g.oh; ++oy) {
       for (int64_t ox = 0; ox < g.ow; ++ox) {
         float* row = p.data() + ((n * g.oh + oy) * g.ow + ox) * kdim;
+        int64_t x0, x1;
+        InsideColumns(g, ox, x0, x1);
+        const int64_t ix0 = ox * g.sw - g.pl;
         for (int64_t ky = 0; ky < g.kh; ++ky) {
           const int64_t iy = oy * g.sh - g.pt + ky;
-          for (int64_t kx = 0; kx < g.kw; ++kx) {
-            const int64_t ix = ox * g.sw - g.pl + kx;
-            float* dst = row + (ky * g.kw + kx) * g.c;
-            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
-              std::fill_n(dst, g.c, 0.0f);
-            } else {
-              std::memcpy(dst, x.data() + ((n * g.h + iy) * g.w + ix) * g.c,
-                          static_cast<size_t>(g.c) * sizeof(float));
-            }
+          float* dst = row + ky * g.kw * g.c;
+          if (iy < 0 || iy >= g.h) {
+            std::fill_n(dst, g.kw * g.c, 0.0f);
+            continue;
           }
+          std::fill_n(dst, x0 * g.c, 0.0f);
+          // Window columns inside the image are one contiguous run of x.
+          const float* src = x.data() + ((n * g.h + iy) * g.w + ix0 + x0) * g.c;
+          float* run = dst + x0 * g.c;
+          const int64_t len = (x1 - x0) * g.c;
+          for (int64_t i = 0; i < len; ++i) run[i] = src[i];
+          std::fill_n(dst + x1 * g.c, (g.kw - x1) * g.c, 0.0f);
         }
       }
     }
@@ -92,16 +105,16 @@ void Col2ImAdd(const Tensor& dp, const Geo& g, Tensor& dx) {
     for (int64_t oy = 0; oy < g.oh; ++oy) {
       for (int64_t ox = 0; ox < g.ow; ++ox) {
         const float* row = dp.data() + ((n * g.oh + oy) * g.ow + ox) * kdim;
+        int64_t x0, x1;
+        InsideColumns(g, ox, x0, x1);
+        const int64_t ix0 = ox * g.sw - g.pl;
         for (int64_t ky = 0; ky < g.kh; ++ky) {
           const int64_t iy = oy * g.sh - g.pt + ky;
           if (iy < 0 || iy >= g.h) continue;
-          for (int64_t kx = 0; kx < g.kw; ++kx) {
-            const int64_t ix = ox * g.sw - g.pl + kx;
-            if (ix < 0 || ix >= g.w) continue;
-            const float* src = row + (ky * g.kw + kx) * g.c;
-            float* dst = dx.data() + ((n * g.h + iy) * g.w + ix) * g.c;
-            for (int64_t c = 0; c < g.c; ++c) dst[c] += src[c];
-          }
+          const float* __restrict src = row + (ky * g.kw + x0) * g.c;
+          float* __restrict dst = dx.data() + ((n * g.h + iy) * g.w + ix0 + x0) * g.c;
+          const int64_t len = (x1 - x0) * g.c;
+          for (int64_t i = 0; i < len; ++i) dst[i] += src[i];
         }
       }
     }

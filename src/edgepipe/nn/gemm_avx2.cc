@@ -8,7 +8,6 @@
 // then runs over the KC slice. Partial tiles at the edges are zero-padded in
 // the packs and written back through a small buffer.
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "edgepipe/nn/gemm.h"
@@ -74,10 +73,18 @@ void PackB(const GemmOperand& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
       }
     } else {
       const float* base = b.data + p0 * b.ld + (j0 + s);
-      for (int64_t p = 0; p < kc; ++p) {
-        float* dst = out + p * kNr;
-        std::memcpy(dst, base + p * b.ld, static_cast<size_t>(cols) * sizeof(float));
-        for (int64_t col = cols; col < kNr; ++col) dst[col] = 0.0f;
+      if (cols == kNr) {
+        for (int64_t p = 0; p < kc; ++p) {
+          const float* src = base + p * b.ld;
+          float* dst = out + p * kNr;
+          for (int64_t col = 0; col < kNr; ++col) dst[col] = src[col];
+        }
+      } else {
+        for (int64_t p = 0; p < kc; ++p) {
+          const float* src = base + p * b.ld;
+          float* dst = out + p * kNr;
+          for (int64_t col = 0; col < kNr; ++col) dst[col] = col < cols ? src[col] : 0.0f;
+        }
       }
     }
     out += kc * kNr;

@@ -139,9 +139,24 @@ Result<Var> ChannelAffine(const Var& x, const Tensor& scale, const Tensor& shift
 }
 
 Var Relu(const Var& x) {
-  return Unary(
-      x, [](float v) { return v < 0.0f ? 0.0f : v; },  // NaN propagates, as in TF
-      [](float v, float) { return v > 0.0f ? 1.0f : 0.0f; });
+  // Branch-free selects (the signs are random: branches mispredict), which
+  // the compiler vectorises. NaN propagates, as in TF.
+  const int64_t n = x.value().size();
+  Tensor y = Tensor::Empty(x.shape());
+  const float* __restrict xp = x.value().data();
+  float* __restrict yp = y.data();
+  for (int64_t i = 0; i < n; ++i) yp[i] = xp[i] < 0.0f ? 0.0f : xp[i];
+  return MakeOpResult(std::move(y), {x}, [n](Node& self) {
+    Tensor* gx = self.InputGrad(0);
+    if (gx == nullptr) return;
+    const float* __restrict xq = self.inputs[0]->value.data();
+    const float* __restrict g = self.grad.data();
+    float* __restrict d = gx->data();
+    for (int64_t i = 0; i < n; ++i) {
+      const float gi = g[i];  // loaded unconditionally so the select vectorises
+      d[i] += xq[i] > 0.0f ? gi : 0.0f;
+    }
+  });
 }
 
 Var Relu6(const Var& x) {
