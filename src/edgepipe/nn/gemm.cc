@@ -116,8 +116,8 @@ void Sgemm(int64_t m, int64_t n, int64_t k, GemmOperand a, GemmOperand b, float*
     kernel(m, n, k, a, b, c, ldc, accumulate);
     return;
   }
-  // Two pieces per thread balance a core that the OS lends elsewhere.
-  const int64_t pieces = std::min<int64_t>(2 * threads, total / unit);
+  // One piece per thread: each piece packs the whole other operand again.
+  const int64_t pieces = std::min<int64_t>(threads, total / unit);
   const int64_t chunk = ((total + pieces - 1) / pieces + unit - 1) / unit * unit;
   const int64_t tasks = (total + chunk - 1) / chunk;
   ParallelFor(tasks, [&](int64_t t) {
