@@ -6,7 +6,10 @@
 // slice, op(b) is packed into 16-column slivers; for each MC-row block, op(a)
 // is packed into 6-row slivers; a 6x16 register tile (12 ymm accumulators)
 // then runs over the KC slice. Partial tiles at the edges are zero-padded in
-// the packs and written back through a small buffer.
+// the packs and written back through a small buffer. An operand whose stored
+// layout already puts a step's values side by side (row-major op(b),
+// transposed op(a)) is read in place, which saves its packing pass (the
+// small-batch products of training are dominated by it).
 #include <algorithm>
 #include <vector>
 
@@ -91,9 +94,12 @@ void PackB(const GemmOperand& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
   }
 }
 
-// c[6, 16] (+)= a-sliver * b-sliver over kc. c has row stride ldc.
-__attribute__((target("avx2,fma"))) void Kernel6x16(int64_t kc, const float* a, const float* b,
-                                                    float* c, int64_t ldc, bool add) {
+// c[6, 16] (+)= a-sliver * b-sliver over kc: step p reads the 6 a values at
+// a + p * a_step and the 16 b values at b + p * b_step (a packed sliver, or
+// the operand itself when its layout already fits). c has row stride ldc.
+__attribute__((target("avx2,fma"))) void Kernel6x16(int64_t kc, const float* a, int64_t a_step,
+                                                    const float* b, int64_t b_step, float* c,
+                                                    int64_t ldc, bool add) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -121,8 +127,8 @@ __attribute__((target("avx2,fma"))) void Kernel6x16(int64_t kc, const float* a, 
     av = _mm256_broadcast_ss(a + 5);
     c50 = _mm256_fmadd_ps(av, b0, c50);
     c51 = _mm256_fmadd_ps(av, b1, c51);
-    a += kMr;
-    b += kNr;
+    a += a_step;
+    b += b_step;
   }
   const __m256 acc[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                               {c30, c31}, {c40, c41}, {c50, c51}};
@@ -138,23 +144,37 @@ __attribute__((target("avx2,fma"))) void Kernel6x16(int64_t kc, const float* a, 
   }
 }
 
-// Runs the register tile over a packed block: c[mc, nc] (+)= pa * pb.
-__attribute__((target("avx2,fma"))) void MacroKernel(int64_t mc, int64_t nc, int64_t kc,
-                                                     const float* pa, const float* pb, float* c,
-                                                     int64_t ldc, bool add) {
+// The slivers of one block of an operand: either all packed (`packed`, each
+// kc * width floats), or read in place (`direct`, stride `ld` per step) with
+// only a partial last sliver packed at `packed`.
+struct Slivers {
+  const float* packed;
+  const float* direct;  // nullptr: everything is packed
+  int64_t ld;
+};
+
+// Runs the register tile over a block: c[mc, nc] (+)= op(a) * op(b).
+__attribute__((target("avx2,fma"))) void MacroKernel(int64_t mc, int64_t nc, int64_t kc, Slivers sa,
+                                                     Slivers sb, float* c, int64_t ldc, bool add) {
   alignas(32) float tile[kMr * kNr];
   for (int64_t jr = 0; jr < nc; jr += kNr) {
     const int64_t cols = std::min(kNr, nc - jr);
-    const float* b_sliver = pb + jr * kc;
+    const bool b_direct = sb.direct != nullptr && cols == kNr;
+    const float* b_sliver =
+        b_direct ? sb.direct + jr : sb.packed + (sb.direct != nullptr ? 0 : jr * kc);
+    const int64_t b_step = b_direct ? sb.ld : kNr;
     for (int64_t ir = 0; ir < mc; ir += kMr) {
       const int64_t rows = std::min(kMr, mc - ir);
-      const float* a_sliver = pa + ir * kc;
+      const bool a_direct = sa.direct != nullptr && rows == kMr;
+      const float* a_sliver =
+          a_direct ? sa.direct + ir : sa.packed + (sa.direct != nullptr ? 0 : ir * kc);
+      const int64_t a_step = a_direct ? sa.ld : kMr;
       float* ct = c + ir * ldc + jr;
       if (rows == kMr && cols == kNr) {
-        Kernel6x16(kc, a_sliver, b_sliver, ct, ldc, add);
+        Kernel6x16(kc, a_sliver, a_step, b_sliver, b_step, ct, ldc, add);
         continue;
       }
-      Kernel6x16(kc, a_sliver, b_sliver, tile, kNr, false);
+      Kernel6x16(kc, a_sliver, a_step, b_sliver, b_step, tile, kNr, false);
       for (int64_t r = 0; r < rows; ++r) {
         float* dst = ct + r * ldc;
         const float* src = tile + r * kNr;
@@ -190,14 +210,33 @@ void SgemmAvx2(int64_t m, int64_t n, int64_t k, GemmOperand a, GemmOperand b, fl
     const int64_t nc = std::min(kNc, n - jc);
     for (int64_t pc = 0; pc < k; pc += kKc) {
       const int64_t kc = std::min(kKc, k - pc);
+      // A row-major op(b) already has each step's 16 values adjacent: only
+      // a partial last sliver needs packing (zero padding).
+      Slivers sb{nullptr, nullptr, b.ld};
       float* pb = Buffer(b_buf, (nc + kNr - 1) / kNr * kNr * kc);
-      PackB(b, pc, kc, jc, nc, pb);
+      if (b.transposed) {
+        PackB(b, pc, kc, jc, nc, pb);
+      } else {
+        sb.direct = b.data + pc * b.ld + jc;
+        const int64_t full = nc / kNr * kNr;
+        if (full < nc) PackB(b, pc, kc, jc + full, nc - full, pb);
+      }
+      sb.packed = pb;
       const bool add = accumulate || pc > 0;
       for (int64_t ic = 0; ic < m; ic += kMc) {
         const int64_t mc = std::min(kMc, m - ic);
+        // Likewise a transposed a has each step's 6 values adjacent.
+        Slivers sa{nullptr, nullptr, a.ld};
         float* pa = Buffer(a_buf, (mc + kMr - 1) / kMr * kMr * kc);
-        PackA(a, ic, mc, pc, kc, pa);
-        MacroKernel(mc, nc, kc, pa, pb, c + ic * ldc + jc, ldc, add);
+        if (a.transposed) {
+          sa.direct = a.data + pc * a.ld + ic;
+          const int64_t full = mc / kMr * kMr;
+          if (full < mc) PackA(a, ic + full, mc - full, pc, kc, pa);
+        } else {
+          PackA(a, ic, mc, pc, kc, pa);
+        }
+        sa.packed = pa;
+        MacroKernel(mc, nc, kc, sa, sb, c + ic * ldc + jc, ldc, add);
       }
     }
   }
