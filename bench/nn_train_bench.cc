@@ -84,7 +84,9 @@ void BM_Sgemm(benchmark::State& state) {
   const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
   const bool ta = state.range(3) != 0, tb = state.range(4) != 0;
   const GemmIsa isa = state.range(5) != 0 ? GemmIsa::kAvx2 : GemmIsa::kPortable;
+  const GemmIsa saved = ActiveGemmIsa();
   if (SetGemmIsa(isa) != isa) {
+    SetGemmIsa(saved);
     state.SkipWithError("this CPU has no AVX2 + FMA");
     return;
   }
@@ -99,7 +101,7 @@ void BM_Sgemm(benchmark::State& state) {
   }
   state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(2 * m * n * k) * 1e-9,
                                                  benchmark::Counter::kIsIterationInvariantRate);
-  SetGemmIsa(GemmIsa::kAvx2);
+  SetGemmIsa(saved);
 }
 BENCHMARK(BM_Sgemm)
     ->ArgNames({"m", "n", "k", "ta", "tb", "avx2"})

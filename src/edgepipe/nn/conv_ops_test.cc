@@ -152,6 +152,7 @@ TEST(ConvOpsTest, Conv2DAgreesOnBothGemmPaths) {
                         {{2, 8, 7, 5}, {3, 3, 5, 7}, 1, Padding::kValid},
                         {{2, 6, 6, 9}, {1, 1, 9, 13}, 1, Padding::kValid},
                         {{8, 13, 13, 32}, {3, 3, 32, 64}, 1, Padding::kValid}};
+  const GemmIsa saved_isa = ActiveGemmIsa();
   for (int threads : {1, 2}) {
     SetNumThreads(threads);
     for (const Case& c : cases) {
@@ -169,6 +170,7 @@ TEST(ConvOpsTest, Conv2DAgreesOnBothGemmPaths) {
     }
   }
   SetNumThreads(1);
+  SetGemmIsa(saved_isa);
 }
 
 TEST(ConvOpsTest, MaxPoolRoutesGradientToFirstMaximumAndPropagatesNan) {

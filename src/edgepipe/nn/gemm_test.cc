@@ -110,6 +110,7 @@ TEST(GemmTest, Avx2MatchesReferenceOrIsUnavailable) {
 
 TEST(GemmTest, ThreadedSplitMatchesReferenceOnBothPaths) {
   const int saved = NumThreads();
+  const GemmIsa saved_isa = ActiveGemmIsa();
   SetNumThreads(2);
   for (GemmIsa isa : {GemmIsa::kPortable, GemmIsa::kAvx2}) {
     SetGemmIsa(isa);
@@ -121,7 +122,7 @@ TEST(GemmTest, ThreadedSplitMatchesReferenceOnBothPaths) {
     Check(&Sgemm, {290, 40, 64, false, true, true});
   }
   SetNumThreads(saved);
-  SetGemmIsa(GemmIsa::kAvx2);
+  SetGemmIsa(saved_isa);
 }
 
 TEST(GemmTest, SetGemmIsaSelectsTheKernel) {
