@@ -31,6 +31,45 @@ constexpr int64_t kKc = 256;   // depth of a packed slice
 constexpr int64_t kMc = 120;   // rows of a packed a block (L2)
 constexpr int64_t kNc = 1024;  // columns of a packed b panel
 
+// Interleaves 6 rows (stride ld) of kc values: out[p * 6 + r] = row r [p].
+// Four steps at a time through a 4x4 transpose of rows 0-3 and an unpack of
+// rows 4-5 (SSE, part of the x86-64 baseline).
+void PackRows6(const float* base, int64_t ld, int64_t kc, float* out) {
+  const float* r0 = base;
+  const float* r1 = base + ld;
+  const float* r2 = base + 2 * ld;
+  const float* r3 = base + 3 * ld;
+  const float* r4 = base + 4 * ld;
+  const float* r5 = base + 5 * ld;
+  int64_t p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    __m128 v0 = _mm_loadu_ps(r0 + p), v1 = _mm_loadu_ps(r1 + p);
+    __m128 v2 = _mm_loadu_ps(r2 + p), v3 = _mm_loadu_ps(r3 + p);
+    _MM_TRANSPOSE4_PS(v0, v1, v2, v3);
+    const __m128 v4 = _mm_loadu_ps(r4 + p), v5 = _mm_loadu_ps(r5 + p);
+    const __m128 lo = _mm_unpacklo_ps(v4, v5);  // r4[p], r5[p], r4[p+1], r5[p+1]
+    const __m128 hi = _mm_unpackhi_ps(v4, v5);
+    float* o = out + p * kMr;
+    _mm_storeu_ps(o, v0);
+    _mm_storel_pi(reinterpret_cast<__m64*>(o + 4), lo);
+    _mm_storeu_ps(o + 6, v1);
+    _mm_storeh_pi(reinterpret_cast<__m64*>(o + 10), lo);
+    _mm_storeu_ps(o + 12, v2);
+    _mm_storel_pi(reinterpret_cast<__m64*>(o + 16), hi);
+    _mm_storeu_ps(o + 18, v3);
+    _mm_storeh_pi(reinterpret_cast<__m64*>(o + 22), hi);
+  }
+  for (; p < kc; ++p) {
+    float* o = out + p * kMr;
+    o[0] = r0[p];
+    o[1] = r1[p];
+    o[2] = r2[p];
+    o[3] = r3[p];
+    o[4] = r4[p];
+    o[5] = r5[p];
+  }
+}
+
 // Packs op(a)[i0 : i0 + mc, p0 : p0 + kc] as ceil(mc / 6) slivers, each kc
 // groups of 6 row values (zeros past the edge).
 void PackA(const GemmOperand& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
@@ -45,6 +84,8 @@ void PackA(const GemmOperand& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
         for (; r < rows; ++r) dst[r] = src[r];
         for (; r < kMr; ++r) dst[r] = 0.0f;
       }
+    } else if (rows == kMr) {
+      PackRows6(a.data + (i0 + s) * a.ld + p0, a.ld, kc, out);
     } else {
       const float* base = a.data + (i0 + s) * a.ld + p0;
       for (int64_t r = 0; r < kMr; ++r) {
