@@ -41,9 +41,10 @@ function(edgepipe_layer name)
   endif()
 endfunction()
 
-# edgepipe_test(<name> SRCS <files...> DEPS <targets...>)
+# edgepipe_test(<name> SRCS <files...> DEPS <targets...> [LABELS <label>])
+# LABELS sets the ctest label of every discovered test (one label, e.g. slow).
 function(edgepipe_test name)
-  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SRCS})
   edgepipe_target_defaults(${name})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
@@ -51,5 +52,9 @@ function(edgepipe_test name)
     EDGEPIPE_SHARED_DIR="${EDGEPIPE_SHARED_DIR}"
     EDGEPIPE_DATA_DIR="${EDGEPIPE_DATA_DIR}"
     EDGEPIPE_BINARY_DIR="${CMAKE_BINARY_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+  set(props TIMEOUT 900)
+  if(ARG_LABELS)
+    list(APPEND props LABELS ${ARG_LABELS})
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
 endfunction()

@@ -8,78 +8,22 @@
 #include <string>
 
 #include "edgepipe/core/array.h"
-#include "edgepipe/data/compression.h"
 #include "edgepipe/nn/core_layers.h"
 #include "edgepipe/nn/model.h"
+#include "tests/fashion_mnist_data.h"
 
 namespace edgepipe {
 namespace {
 
-constexpr char kDir[] = "/usr/share/datasets/fashion-mnist/";
-
-Result<std::string> ReadAll(const std::string& path) {
-  ASSIGN_OR_RETURN(auto file, data::OpenMaybeGzip(path));
-  std::string out;
-  char buf[1 << 16];
-  while (true) {
-    ASSIGN_OR_RETURN(size_t n, file->Read(buf, sizeof buf));
-    if (n == 0) break;
-    out.append(buf, n);
-  }
-  return out;
-}
-
-uint32_t BigEndian32(const std::string& s, size_t at) {
-  return (uint32_t{static_cast<uint8_t>(s[at])} << 24) |
-         (uint32_t{static_cast<uint8_t>(s[at + 1])} << 16) |
-         (uint32_t{static_cast<uint8_t>(s[at + 2])} << 8) |
-         uint32_t{static_cast<uint8_t>(s[at + 3])};
-}
-
-// IDX: 0x00 0x00 type(0x08 = uint8) rank, then rank big-endian uint32 dims,
-// then the data. Images become float32 [N, rows*cols] in [0, 1]; labels
-// int64 [N].
-Result<Array> ReadIdx(const std::string& path, bool images) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadAll(path));
-  if (bytes.size() < 4 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08) {
-    return Status::DataLoss(path + ": not a uint8 IDX file");
-  }
-  const int rank = static_cast<uint8_t>(bytes[3]);
-  size_t offset = 4 + 4 * static_cast<size_t>(rank);
-  if (bytes.size() < offset) return Status::DataLoss(path + ": truncated header");
-  std::vector<int64_t> dims;
-  int64_t count = 1;
-  for (int i = 0; i < rank; ++i) {
-    dims.push_back(BigEndian32(bytes, 4 + 4 * static_cast<size_t>(i)));
-    count *= dims.back();
-  }
-  if (bytes.size() - offset != static_cast<size_t>(count)) {
-    return Status::DataLoss(path + ": data size does not match the header");
-  }
-  const auto* src = reinterpret_cast<const uint8_t*>(bytes.data() + offset);
-  if (images) {
-    ASSIGN_OR_RETURN(Array a, Array::Zeros(DType::kFloat32, {dims[0], count / dims[0]}));
-    float* p = a.data<float>().data();
-    for (int64_t i = 0; i < count; ++i) p[i] = static_cast<float>(src[i]) / 255.0f;
-    return a;
-  }
-  ASSIGN_OR_RETURN(Array a, Array::Zeros(DType::kInt64, {dims[0]}));
-  int64_t* p = a.data<int64_t>().data();
-  for (int64_t i = 0; i < count; ++i) p[i] = src[i];
-  return a;
-}
-
 TEST(FashionMnistMlpTest, GuideMlpReachesAccuracy) {
   using namespace nn;
   using namespace nn::layers;
-  Result<Array> train_x = ReadIdx(std::string(kDir) + "train-images-idx3-ubyte.gz", true);
-  ASSERT_TRUE(train_x.ok()) << train_x.status();
-  Result<Array> train_y = ReadIdx(std::string(kDir) + "train-labels-idx1-ubyte.gz", false);
-  ASSERT_TRUE(train_y.ok()) << train_y.status();
-  Result<Array> test_x = ReadIdx(std::string(kDir) + "t10k-images-idx3-ubyte.gz", true);
-  ASSERT_TRUE(test_x.ok()) << test_x.status();
-  Result<Array> test_y = ReadIdx(std::string(kDir) + "t10k-labels-idx1-ubyte.gz", false);
-  ASSERT_TRUE(test_y.ok()) << test_y.status();
+  Result<testing::FashionMnist> data = testing::LoadFashionMnist();
+  ASSERT_TRUE(data.ok()) << data.status();
+  const Array* train_x = &data->train_x;
+  const Array* train_y = &data->train_y;
+  const Array* test_x = &data->test_x;
+  const Array* test_y = &data->test_y;
   ASSERT_EQ(train_x->shape(), (std::vector<int64_t>{60000, 784}));
   ASSERT_EQ(test_y->shape(), (std::vector<int64_t>{10000}));
 

@@ -7,14 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "edgepipe/nn/eigen_util.h"
+#include "edgepipe/nn/gemm.h"
 #include "edgepipe/nn/ops.h"
 #include "edgepipe/nn/parallel.h"
 
 namespace edgepipe::nn {
 namespace {
-
-using internal::AsMat;
 
 // Spatial geometry of a windowed op on x [n, h, w, c].
 struct Geo {
@@ -60,6 +58,14 @@ void ForEachImage(const Geo& g, int64_t work, const std::function<void(int64_t)>
   }
 }
 
+// The columns [x0, x1) of output column ox's window that fall inside the
+// image (kx = x0 .. x1 - 1); consecutive kx are adjacent in NHWC memory.
+inline void InsideColumns(const Geo& g, int64_t ox, int64_t& x0, int64_t& x1) {
+  const int64_t ix0 = ox * g.sw - g.pl;
+  x0 = std::clamp<int64_t>(-ix0, 0, g.kw);
+  x1 = std::clamp<int64_t>(g.w - ix0, x0, g.kw);
+}
+
 // patches [n*oh*ow, kh*kw*c], zeros where the window leaves the image.
 Tensor Im2Col(const Tensor& x, const Geo& g) {
   const int64_t kdim = g.kh * g.kw * g.c;
@@ -68,18 +74,23 @@ Tensor Im2Col(const Tensor& x, const Geo& g) {
     for (int64_t oy = 0; oy < g.oh; ++oy) {
       for (int64_t ox = 0; ox < g.ow; ++ox) {
         float* row = p.data() + ((n * g.oh + oy) * g.ow + ox) * kdim;
+        int64_t x0, x1;
+        InsideColumns(g, ox, x0, x1);
+        const int64_t ix0 = ox * g.sw - g.pl;
         for (int64_t ky = 0; ky < g.kh; ++ky) {
           const int64_t iy = oy * g.sh - g.pt + ky;
-          for (int64_t kx = 0; kx < g.kw; ++kx) {
-            const int64_t ix = ox * g.sw - g.pl + kx;
-            float* dst = row + (ky * g.kw + kx) * g.c;
-            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
-              std::fill_n(dst, g.c, 0.0f);
-            } else {
-              std::memcpy(dst, x.data() + ((n * g.h + iy) * g.w + ix) * g.c,
-                          static_cast<size_t>(g.c) * sizeof(float));
-            }
+          float* dst = row + ky * g.kw * g.c;
+          if (iy < 0 || iy >= g.h) {
+            std::fill_n(dst, g.kw * g.c, 0.0f);
+            continue;
           }
+          std::fill_n(dst, x0 * g.c, 0.0f);
+          // Window columns inside the image are one contiguous run of x.
+          const float* src = x.data() + ((n * g.h + iy) * g.w + ix0 + x0) * g.c;
+          float* run = dst + x0 * g.c;
+          const int64_t len = (x1 - x0) * g.c;
+          for (int64_t i = 0; i < len; ++i) run[i] = src[i];
+          std::fill_n(dst + x1 * g.c, (g.kw - x1) * g.c, 0.0f);
         }
       }
     }
@@ -94,16 +105,16 @@ void Col2ImAdd(const Tensor& dp, const Geo& g, Tensor& dx) {
     for (int64_t oy = 0; oy < g.oh; ++oy) {
       for (int64_t ox = 0; ox < g.ow; ++ox) {
         const float* row = dp.data() + ((n * g.oh + oy) * g.ow + ox) * kdim;
+        int64_t x0, x1;
+        InsideColumns(g, ox, x0, x1);
+        const int64_t ix0 = ox * g.sw - g.pl;
         for (int64_t ky = 0; ky < g.kh; ++ky) {
           const int64_t iy = oy * g.sh - g.pt + ky;
           if (iy < 0 || iy >= g.h) continue;
-          for (int64_t kx = 0; kx < g.kw; ++kx) {
-            const int64_t ix = ox * g.sw - g.pl + kx;
-            if (ix < 0 || ix >= g.w) continue;
-            const float* src = row + (ky * g.kw + kx) * g.c;
-            float* dst = dx.data() + ((n * g.h + iy) * g.w + ix) * g.c;
-            for (int64_t c = 0; c < g.c; ++c) dst[c] += src[c];
-          }
+          const float* __restrict src = row + (ky * g.kw + x0) * g.c;
+          float* __restrict dst = dx.data() + ((n * g.h + iy) * g.w + ix0 + x0) * g.c;
+          const int64_t len = (x1 - x0) * g.c;
+          for (int64_t i = 0; i < len; ++i) dst[i] += src[i];
         }
       }
     }
@@ -140,20 +151,22 @@ Result<Var> Conv2D(const Var& x, const Var& kernel, int64_t stride_h, int64_t st
   const bool direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1;
   Tensor patches = direct ? x.value() : Im2Col(x.value(), g);
   Tensor y = Tensor::Empty({g.n, g.oh, g.ow, oc});
-  internal::Product(AsMat(y, rows), AsMat(patches, rows), AsMat(kernel.value(), kdim), false);
-  return MakeOpResult(std::move(y), {x, kernel}, [g, patches, direct, rows, kdim](Node& self) {
-    const Tensor& grad = self.grad;
-    const Tensor& k = self.inputs[1]->value;
+  // y [rows, oc] = patches [rows, kdim] kernel [kdim, oc].
+  Sgemm(rows, oc, kdim, {patches.data(), kdim}, {kernel.value().data(), oc}, y.data(), oc, false);
+  return MakeOpResult(std::move(y), {x, kernel}, [g, patches, direct, rows, kdim, oc](Node& self) {
+    const float* grad = self.grad.data();
+    const float* k = self.inputs[1]->value.data();
     if (Tensor* gk = self.InputGrad(1)) {
-      internal::Product(AsMat(*gk, kdim), AsMat(patches, rows).transpose(), AsMat(grad, rows),
-                        true);
+      // gk [kdim, oc] += patches^T grad.
+      Sgemm(kdim, oc, rows, {patches.data(), kdim, true}, {grad, oc}, gk->data(), oc, true);
     }
     if (Tensor* gx = self.InputGrad(0)) {
+      // d patches [rows, kdim] = grad kernel^T, scattered back onto x.
       if (direct) {
-        internal::Product(AsMat(*gx, rows), AsMat(grad, rows), AsMat(k, kdim).transpose(), true);
+        Sgemm(rows, kdim, oc, {grad, oc}, {k, oc, true}, gx->data(), kdim, true);
       } else {
         Tensor dp = Tensor::Empty(patches.shape());
-        internal::Product(AsMat(dp, rows), AsMat(grad, rows), AsMat(k, kdim).transpose(), false);
+        Sgemm(rows, kdim, oc, {grad, oc}, {k, oc, true}, dp.data(), kdim, false);
         Col2ImAdd(dp, g, *gx);
       }
     }
@@ -229,15 +242,15 @@ Result<Var> DepthwiseConv2D(const Var& x, const Var& kernel, int64_t stride_h, i
 
 namespace {
 
-// Visits every output of a max pool with the flat input index of its window's
-// first maximum. Used by the forward pass and again by the backward pass
-// (recomputing beats storing indices: no per-step allocation).
-template <typename F>
-void ForEachMax(const Geo& g, const float* xp, int64_t n, F&& f) {
-  std::vector<int64_t> best(static_cast<size_t>(g.c));
-  std::vector<float> value(static_cast<size_t>(g.c));
+// Max pool of image n: y = the window maximum (the first one; NaN wins and
+// then sticks, as in TensorFlow), pos = its element offset within image n of
+// x, so that the backward pass routes gradients without searching again.
+void MaxPoolImage(const Geo& g, const float* xp, int64_t n, float* yp, int32_t* pos) {
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     for (int64_t ox = 0; ox < g.ow; ++ox) {
+      const int64_t o = ((n * g.oh + oy) * g.ow + ox) * g.c;
+      float* yr = yp + o;
+      int32_t* pr = pos + o;
       bool first = true;
       for (int64_t ky = 0; ky < g.kh; ++ky) {
         const int64_t iy = oy * g.sh - g.pt + ky;
@@ -245,30 +258,24 @@ void ForEachMax(const Geo& g, const float* xp, int64_t n, F&& f) {
         for (int64_t kx = 0; kx < g.kw; ++kx) {
           const int64_t ix = ox * g.sw - g.pl + kx;
           if (ix < 0 || ix >= g.w) continue;
-          const int64_t xo = ((n * g.h + iy) * g.w + ix) * g.c;
-          const float* xr = xp + xo;
+          const int64_t offset = (iy * g.w + ix) * g.c;
+          const float* xr = xp + n * g.h * g.w * g.c + offset;
           if (first) {
             for (int64_t c = 0; c < g.c; ++c) {
-              value[static_cast<size_t>(c)] = xr[c];
-              best[static_cast<size_t>(c)] = xo + c;
+              yr[c] = xr[c];
+              pr[c] = static_cast<int32_t>(offset + c);
             }
             first = false;
             continue;
           }
           for (int64_t c = 0; c < g.c; ++c) {
-            const float v = xr[c];
-            float& bv = value[static_cast<size_t>(c)];
-            // Replace on a larger value, or on NaN (which then sticks), so
-            // that NaN propagates as in TensorFlow.
-            if ((v > bv || v != v) && bv == bv) {
-              bv = v;
-              best[static_cast<size_t>(c)] = xo + c;
-            }
+            const float v = xr[c], bv = yr[c];
+            const bool take = (v > bv || v != v) && bv == bv;
+            yr[c] = take ? v : bv;
+            pr[c] = take ? static_cast<int32_t>(offset + c) : pr[c];
           }
         }
       }
-      const int64_t o = ((n * g.oh + oy) * g.ow + ox) * g.c;
-      for (int64_t c = 0; c < g.c; ++c) f(o + c, best[static_cast<size_t>(c)]);
     }
   }
 }
@@ -278,21 +285,28 @@ void ForEachMax(const Geo& g, const float* xp, int64_t n, F&& f) {
 Result<Var> MaxPool2D(const Var& x, const Window2D& wnd) {
   ASSIGN_OR_RETURN(Geo g,
                    MakeGeo("MaxPool2D", x.shape(), wnd.kh, wnd.kw, wnd.sh, wnd.sw, wnd.padding));
+  if (g.h * g.w * g.c > std::numeric_limits<int32_t>::max()) {
+    return Status::InvalidArgument("MaxPool2D: image " + ShapeToString(x.shape()) +
+                                   " has more than 2^31 - 1 elements per example");
+  }
   Tensor y = Tensor::Empty({g.n, g.oh, g.ow, g.c});
+  std::vector<int32_t> pos(static_cast<size_t>(y.size()));
   const float* xp = x.value().data();
   float* yp = y.data();
-  ForEachImage(g, g.oh * g.ow * g.kh * g.kw * g.c, [&](int64_t n) {
-    ForEachMax(g, xp, n, [&](int64_t out, int64_t in) { yp[out] = xp[in]; });
-  });
-  return MakeOpResult(std::move(y), {x}, [g](Node& self) {
+  ForEachImage(g, g.oh * g.ow * g.kh * g.kw * g.c,
+               [&](int64_t n) { MaxPoolImage(g, xp, n, yp, pos.data()); });
+  return MakeOpResult(std::move(y), {x}, [g, pos = std::move(pos)](Node& self) {
     Tensor* gx = self.InputGrad(0);
     if (gx == nullptr) return;
-    const float* xv = self.inputs[0]->value.data();
     const float* gp = self.grad.data();
     float* dp = gx->data();
     // Each image's outputs route only into that image: safe to split.
-    ForEachImage(g, g.oh * g.ow * g.kh * g.kw * g.c, [&](int64_t n) {
-      ForEachMax(g, xv, n, [&](int64_t out, int64_t in) { dp[in] += gp[out]; });
+    const int64_t out_size = g.oh * g.ow * g.c;
+    ForEachImage(g, out_size, [&](int64_t n) {
+      float* dn = dp + n * g.h * g.w * g.c;
+      const int32_t* pn = pos.data() + n * out_size;
+      const float* gn = gp + n * out_size;
+      for (int64_t i = 0; i < out_size; ++i) dn[pn[i]] += gn[i];
     });
   });
 }

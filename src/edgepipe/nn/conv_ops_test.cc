@@ -9,8 +9,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
+#include "edgepipe/nn/gemm.h"
 #include "edgepipe/nn/gradient_check.h"
+#include "edgepipe/nn/ops.h"
 #include "edgepipe/nn/parallel.h"
 #include "edgepipe/nn/random.h"
 
@@ -120,6 +124,74 @@ TEST(ConvOpsTest, Conv2DGradients) {
   EXPECT_EQ(CheckGradients(conv(1, Padding::kValid),
                            {RandomTensor({2, 3, 3, 2}, 5), RandomTensor({1, 1, 2, 3}, 6)}),
             Status::Ok());
+}
+
+// Value and both gradients of conv(x, k) under loss sum(y * w), with the
+// current GEMM implementation.
+struct ConvResult {
+  Tensor y, gx, gk;
+};
+ConvResult RunConv(const Tensor& x, const Tensor& k, int64_t s, Padding p) {
+  Var xv = Var::Parameter(x.Clone()), kv = Var::Parameter(k.Clone());
+  Var y = *Conv2D(xv, kv, s, s, p);
+  Var w = Var::Constant(RandomTensor(y.shape(), 99));
+  Var loss = *ReduceSum(*Mul(y, w));
+  EXPECT_EQ(Backward(loss), Status::Ok());
+  return {y.value(), xv.grad(), kv.grad()};
+}
+
+TEST(ConvOpsTest, Conv2DAgreesOnBothGemmPaths) {
+  // Odd sizes: 7 output channels and 5 input channels leave partial register
+  // tiles; the big case crosses the packing blocks and goes parallel.
+  struct Case {
+    Shape x, k;
+    int64_t s;
+    Padding p;
+  };
+  const Case cases[] = {{{3, 9, 11, 5}, {3, 2, 5, 7}, 2, Padding::kSame},
+                        {{2, 8, 7, 5}, {3, 3, 5, 7}, 1, Padding::kValid},
+                        {{2, 6, 6, 9}, {1, 1, 9, 13}, 1, Padding::kValid},
+                        {{8, 13, 13, 32}, {3, 3, 32, 64}, 1, Padding::kValid}};
+  const GemmIsa saved_isa = ActiveGemmIsa();
+  for (int threads : {1, 2}) {
+    SetNumThreads(threads);
+    for (const Case& c : cases) {
+      SCOPED_TRACE(ShapeToString(c.x) + " " + ShapeToString(c.k) + " threads " +
+                   std::to_string(threads));
+      const Tensor x = RandomTensor(c.x, 1), k = RandomTensor(c.k, 2);
+      SetGemmIsa(GemmIsa::kPortable);
+      const ConvResult portable = RunConv(x, k, c.s, c.p);
+      SetGemmIsa(GemmIsa::kAvx2);
+      const ConvResult fast = RunConv(x, k, c.s, c.p);
+      ExpectNear(fast.y, portable.y, 1e-4f);
+      ExpectNear(fast.y, NaiveConv(x, k, c.s, c.p, false), 1e-4f);
+      ExpectNear(fast.gx, portable.gx, 1e-4f);
+      ExpectNear(fast.gk, portable.gk, 1e-3f);  // sums over every output position
+    }
+  }
+  SetNumThreads(1);
+  SetGemmIsa(saved_isa);
+}
+
+TEST(ConvOpsTest, MaxPoolRoutesGradientToFirstMaximumAndPropagatesNan) {
+  // One image, 2 channels, 2x2 windows stride 2 on 2x4 (h 2, w 4). Window
+  // 0: channel 0 has a tie of 5s (the first wins), channel 1 a tie of 2s.
+  // Window 1: channel 0 has a NaN before the larger 7 (NaN wins and sticks).
+  const float nan = std::nanf("");
+  Tensor x = *Tensor::FromVector({1, 2, 4, 2}, std::vector<float>{5, 1, 2, 2, 0, 3, nan, 4,  //
+                                                                  5, 0, 1, 2, 7, 9, 1, 8});
+  Var xv = Var::Parameter(x);
+  Var y = *MaxPool2D(xv, {.kh = 2, .kw = 2, .sh = 2, .sw = 2});
+  ASSERT_EQ(y.shape(), (Shape{1, 1, 2, 2}));
+  EXPECT_EQ(y.value().data()[0], 5.0f);
+  EXPECT_EQ(y.value().data()[1], 2.0f);
+  EXPECT_TRUE(std::isnan(y.value().data()[2]));
+  EXPECT_EQ(y.value().data()[3], 9.0f);
+  Var g = Var::Constant(*Tensor::FromVector({1, 1, 2, 2}, std::vector<float>{10, 20, 30, 40}));
+  ASSERT_EQ(Backward(*ReduceSum(*Mul(y, g))), Status::Ok());
+  // Flat NHWC offsets 0, 3, 6 (the NaN) and 13 receive the gradients.
+  EXPECT_THAT(xv.grad().ToVector(), ::testing::ElementsAre(10, 0, 0, 20, 0, 0, 30, 0,  //
+                                                           0, 0, 0, 0, 0, 40, 0, 0));
 }
 
 TEST(ConvOpsTest, Conv2DShapeErrors) {

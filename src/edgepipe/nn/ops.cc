@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "edgepipe/nn/eigen_util.h"
+#include "edgepipe/nn/gemm.h"
 
 namespace edgepipe::nn::ops {
 namespace {
@@ -56,16 +57,17 @@ Result<Var> MatMul(const Var& a, const Var& b) {
   Shape ys = as;
   ys.back() = n;
   Tensor y = Tensor::Empty(ys);
-  internal::Product(AsMat(y, m), AsMat(a.value(), m), AsMat(b.value(), k), false);
-  return MakeOpResult(std::move(y), {a, b}, [m, k](Node& self) {
-    const Tensor& g = self.grad;
+  // y [m, n] = a [m, k] b [k, n].
+  Sgemm(m, n, k, {a.value().data(), k}, {b.value().data(), n}, y.data(), n, false);
+  return MakeOpResult(std::move(y), {a, b}, [m, k, n](Node& self) {
+    const float* g = self.grad.data();
     if (Tensor* ga = self.InputGrad(0)) {
-      internal::Product(AsMat(*ga, m), AsMat(g, m), AsMat(self.inputs[1]->value, k).transpose(),
-                        true);
+      // ga [m, k] += g [m, n] b^T.
+      Sgemm(m, k, n, {g, n}, {self.inputs[1]->value.data(), n, true}, ga->data(), k, true);
     }
     if (Tensor* gb = self.InputGrad(1)) {
-      internal::Product(AsMat(*gb, k), AsMat(self.inputs[0]->value, m).transpose(), AsMat(g, m),
-                        true);
+      // gb [k, n] += a^T g.
+      Sgemm(k, n, m, {self.inputs[0]->value.data(), k, true}, {g, n}, gb->data(), n, true);
     }
   });
 }
@@ -137,9 +139,24 @@ Result<Var> ChannelAffine(const Var& x, const Tensor& scale, const Tensor& shift
 }
 
 Var Relu(const Var& x) {
-  return Unary(
-      x, [](float v) { return v < 0.0f ? 0.0f : v; },  // NaN propagates, as in TF
-      [](float v, float) { return v > 0.0f ? 1.0f : 0.0f; });
+  // Branch-free selects (the signs are random: branches mispredict), which
+  // the compiler vectorises. NaN propagates, as in TF.
+  const int64_t n = x.value().size();
+  Tensor y = Tensor::Empty(x.shape());
+  const float* __restrict xp = x.value().data();
+  float* __restrict yp = y.data();
+  for (int64_t i = 0; i < n; ++i) yp[i] = xp[i] < 0.0f ? 0.0f : xp[i];
+  return MakeOpResult(std::move(y), {x}, [n](Node& self) {
+    Tensor* gx = self.InputGrad(0);
+    if (gx == nullptr) return;
+    const float* __restrict xq = self.inputs[0]->value.data();
+    const float* __restrict g = self.grad.data();
+    float* __restrict d = gx->data();
+    for (int64_t i = 0; i < n; ++i) {
+      const float gi = g[i];  // loaded unconditionally so the select vectorises
+      d[i] += xq[i] > 0.0f ? gi : 0.0f;
+    }
+  });
 }
 
 Var Relu6(const Var& x) {
