@@ -1,7 +1,8 @@
 // FULLY_CONNECTED with float input/output and int8 weights (TFLite's hybrid
 // kernel, as the dynamic-range quantizer writes it). Per batch row b:
 //   q[b], s[b], zp[b] = quantize(input[b])   (asymmetric when the op's
-//                       asymmetric_quantize_inputs is set, else symmetric)
+//                       asymmetric_quantize_inputs is set, else symmetric;
+//                       always asymmetric in Arithmetic::kLiteRt)
 //   acc[b, o] = sum_d filter[o, d] * q[b, d] - zp[b] * sum_d filter[o, d]
 //   output[b, o] = act(bias[o] + float(acc) * (s[b] * filter_scale[o]))
 // filter [O, D] int8, per tensor or per channel (axis 0); bias float [O].
@@ -52,7 +53,10 @@ Status PrepareHybrid(KernelContext& ctx) {
   if (opts) {
     act = opts->fused_activation_function();
     keep_num_dims = opts->keep_num_dims();
-    s->asymmetric = opts->asymmetric_quantize_inputs();
+    // LiteRT quantizes the input rows asymmetrically whatever the flag says
+    // (quantizer_litert_test's hybrid_fc_symmetric shows it); kReference
+    // follows the flag as TFLite's reference kernel does.
+    s->asymmetric = opts->asymmetric_quantize_inputs() || ctx.arithmetic() == Arithmetic::kLiteRt;
     if (opts->weights_format() != tflite::FullyConnectedOptionsWeightsFormat::DEFAULT) {
       return ctx.Unsupported("shuffled weights format");
     }

@@ -43,24 +43,6 @@ OpOptions FullyConnectedOptions(ActivationFunctionType act, bool keep_num_dims,
                    }};
 }
 
-ActivationFunctionType FusedActivation(const tflite::Operator& op) {
-  if (const auto* o = op.builtin_options_as_FullyConnectedOptions()) {
-    return o->fused_activation_function();
-  }
-  if (const auto* o = op.builtin_options_as_Conv2DOptions()) return o->fused_activation_function();
-  if (const auto* o = op.builtin_options_as_DepthwiseConv2DOptions()) {
-    return o->fused_activation_function();
-  }
-  if (const auto* o = op.builtin_options_as_Pool2DOptions()) return o->fused_activation_function();
-  if (const auto* o = op.builtin_options_as_AddOptions()) return o->fused_activation_function();
-  if (const auto* o = op.builtin_options_as_SubOptions()) return o->fused_activation_function();
-  if (const auto* o = op.builtin_options_as_MulOptions()) return o->fused_activation_function();
-  if (const auto* o = op.builtin_options_as_ConcatenationOptions()) {
-    return o->fused_activation_function();
-  }
-  return ActivationFunctionType::NONE;
-}
-
 namespace {
 
 // The options of `op` re-expressed with ModelBuilder's helpers.

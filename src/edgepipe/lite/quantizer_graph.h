@@ -86,10 +86,6 @@ Status QuantizeFullInteger(Graph* graph, const QuantizeOptions& options,
 // FULLY_CONNECTED options with TFLite's asymmetric_quantize_inputs flag.
 OpOptions FullyConnectedOptions(tflite::ActivationFunctionType act, bool keep_num_dims,
                                 bool asymmetric_quantize_inputs);
-// The fused activation in `op`'s options (FULLY_CONNECTED, CONV_2D,
-// DEPTHWISE_CONV_2D, pools, ADD, SUB, MUL, CONCATENATION; NONE otherwise).
-tflite::ActivationFunctionType FusedActivation(const tflite::Operator& op);
-
 // ---- weight quantization (TFLite's post-training quantizer conventions) ----
 
 // Symmetric int8 per channel along `axis`: scale[c] = max|w_c| / 127 (1 for
