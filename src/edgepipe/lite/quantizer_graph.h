@@ -76,8 +76,8 @@ Result<std::string> WriteGraph(const Graph& graph);
 // replaced by quantized copies) and renumbers the rest.
 void RemoveUnusedTensors(Graph* graph);
 
-// The modes (quantizer.cc, quantizer_full_integer.cc). `model` is the float
-// model `graph` was read from.
+// The modes (quantizer.cc, quantizer_full_integer.cc), rewriting `graph`
+// (read from a float model) in place.
 Status QuantizeDynamicRange(Graph* graph, const QuantizeOptions& options);
 Status QuantizeFloat16(Graph* graph);
 Status QuantizeFullInteger(Graph* graph, const QuantizeOptions& options,

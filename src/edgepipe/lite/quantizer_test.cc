@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "edgepipe/lite/float16.h"
@@ -162,6 +163,9 @@ TEST(Quantizer, MlpDynamicRange) {
   const std::string q = Quantize(*f, {.mode = Mode::kDynamicRange});
   ASSERT_FALSE(q.empty());
   const double ratio = static_cast<double>(q.size()) / static_cast<double>(f->size());
+  std::printf("%s: float %zu bytes, quantized %zu bytes (%.3f)\n",
+              ::testing::UnitTest::GetInstance()->current_test_info()->name(), f->size(), q.size(),
+              ratio);
   EXPECT_GT(ratio, 0.24);
   EXPECT_LT(ratio, 0.30);
   auto m = Load(q);
@@ -188,6 +192,9 @@ TEST(Quantizer, MlpFloat16) {
   const std::string q = Quantize(*f, {.mode = Mode::kFloat16});
   ASSERT_FALSE(q.empty());
   const double ratio = static_cast<double>(q.size()) / static_cast<double>(f->size());
+  std::printf("%s: float %zu bytes, quantized %zu bytes (%.3f)\n",
+              ::testing::UnitTest::GetInstance()->current_test_info()->name(), f->size(), q.size(),
+              ratio);
   EXPECT_GT(ratio, 0.48);
   EXPECT_LT(ratio, 0.55);
   auto m = Load(q);
@@ -222,6 +229,9 @@ TEST(Quantizer, MlpFullInteger) {
   const std::string q = Quantize(*f, {.mode = Mode::kFullInteger}, &data);
   ASSERT_FALSE(q.empty());
   const double ratio = static_cast<double>(q.size()) / static_cast<double>(f->size());
+  std::printf("%s: float %zu bytes, quantized %zu bytes (%.3f)\n",
+              ::testing::UnitTest::GetInstance()->current_test_info()->name(), f->size(), q.size(),
+              ratio);
   EXPECT_GT(ratio, 0.24);
   EXPECT_LT(ratio, 0.30);
   auto m = Load(q);
