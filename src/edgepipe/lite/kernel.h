@@ -64,7 +64,10 @@ struct Tensor {
 //     XNNPACK (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MUL int8): the
 //     int32 accumulator times a float scale (input_scale * filter_scale /
 //     output_scale, in float) in float, rounded to nearest even, plus the
-//     output zero point, clamped. Other ops are the same in both modes.
+//     output zero point, clamped. QUANTIZE int8 -> int8 (and uint8 -> uint8)
+//     follows XNNPACK's convert (a Q8 multiplier, see quantize.cc); hybrid
+//     FULLY_CONNECTED always quantizes its input asymmetrically. Other ops
+//     are the same in both modes.
 enum class Arithmetic { kReference, kLiteRt };
 
 // Per-op data a kernel computes in Prepare and reads in Eval.

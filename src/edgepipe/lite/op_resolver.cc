@@ -5,9 +5,9 @@ namespace edgepipe::lite {
 OpResolver BuiltinOpResolver() {
   using Op = tflite::BuiltinOperator;
   OpResolver r;
-  r.Add(Op::FULLY_CONNECTED, RegisterFullyConnected());
-  r.Add(Op::CONV_2D, RegisterConv2D());
-  r.Add(Op::DEPTHWISE_CONV_2D, RegisterDepthwiseConv2D());
+  r.Add(Op::FULLY_CONNECTED, RegisterFullyConnectedWithHybrid());
+  r.Add(Op::CONV_2D, RegisterConv2DWithHybrid());
+  r.Add(Op::DEPTHWISE_CONV_2D, RegisterDepthwiseConv2DWithHybrid());
   r.Add(Op::MAX_POOL_2D, RegisterMaxPool2D());
   r.Add(Op::AVERAGE_POOL_2D, RegisterAveragePool2D());
   r.Add(Op::MEAN, RegisterMean());
@@ -24,7 +24,7 @@ OpResolver BuiltinOpResolver() {
   r.Add(Op::PAD, RegisterPad());
   r.Add(Op::TRANSPOSE, RegisterTranspose());
   r.Add(Op::QUANTIZE, RegisterQuantize());
-  r.Add(Op::DEQUANTIZE, RegisterDequantize());
+  r.Add(Op::DEQUANTIZE, RegisterDequantizeWithFloat16());
   return r;
 }
 

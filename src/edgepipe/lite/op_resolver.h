@@ -53,6 +53,13 @@ KernelRegistration RegisterPad();
 KernelRegistration RegisterTranspose();
 KernelRegistration RegisterQuantize();
 KernelRegistration RegisterDequantize();
+// The kernels above plus TFLite's hybrid kernels (float input, int8 weights:
+// hybrid_fully_connected.cc, hybrid_conv.cc) and FLOAT16 -> FLOAT32
+// DEQUANTIZE (dequantize_float16.cc); BuiltinOpResolver registers these.
+KernelRegistration RegisterFullyConnectedWithHybrid();
+KernelRegistration RegisterConv2DWithHybrid();
+KernelRegistration RegisterDepthwiseConv2DWithHybrid();
+KernelRegistration RegisterDequantizeWithFloat16();
 
 }  // namespace edgepipe::lite
 

@@ -14,6 +14,12 @@ namespace {
 struct QuantState : KernelState {
   int32_t mult = 0;
   int shift = 0;
+  // Arithmetic::kLiteRt, int8 -> int8 or uint8 -> uint8 with a scale ratio
+  // XNNPACK accepts ([2^-8, 2^7]): XNNPACK's convert, out = (bias + x *
+  // xnn_mult) >> 8 with xnn_mult = lrintf(256 * (in_scale / out_scale)) and
+  // bias = (out_zp << 8) - xnn_mult * in_zp + 128. 0 when unused.
+  int32_t xnn_mult = 0;
+  int32_t xnn_bias = 0;
 };
 
 Status PrepareQuantize(KernelContext& ctx) {
@@ -29,6 +35,12 @@ Status PrepareQuantize(KernelContext& ctx) {
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *in, "input"));
     QuantizeMultiplier(static_cast<double>(in->scale()) / static_cast<double>(out->scale()),
                        &s->mult, &s->shift);
+    const float ratio = in->scale() / out->scale();
+    if (ctx.arithmetic() == Arithmetic::kLiteRt && in->type == out->type && ratio >= 0x1.0p-8f &&
+        ratio <= 0x1.0p+7f) {
+      s->xnn_mult = static_cast<int32_t>(std::lrint(256.0f * ratio));
+      s->xnn_bias = (out->zero_point() << 8) - s->xnn_mult * in->zero_point() + 0x80;
+    }
   }
   RETURN_IF_ERROR(ctx.SetShape(out, in->shape));
   ctx.set_state(std::move(s));
@@ -55,8 +67,21 @@ void Requantize(const In* x, Out* y, int64_t n, int32_t in_zp, int32_t out_zp, i
   }
 }
 
+template <typename T>
+void RequantizeXnn(const T* x, T* y, int64_t n, int32_t mult, int32_t bias) {
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v = (bias + static_cast<int32_t>(x[i]) * mult) >> 8;  // arithmetic shift
+    y[i] = static_cast<T>(
+        std::clamp<int32_t>(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+  }
+}
+
 template <typename In>
 void RequantizeTo(const QuantState& s, const Tensor* in, Tensor* out, int64_t n) {
+  if (s.xnn_mult != 0) {
+    RequantizeXnn(in->as<In>(), out->as<In>(), n, s.xnn_mult, s.xnn_bias);
+    return;
+  }
   if (out->type == tflite::TensorType::INT8) {
     Requantize(in->as<In>(), out->as<int8_t>(), n, in->zero_point(), out->zero_point(), s.mult,
                s.shift);
