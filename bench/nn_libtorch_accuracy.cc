@@ -35,7 +35,7 @@ struct Options {
   std::string only;
   int seeds = 1;
   int threads = 2;
-  TorchThreads torch{2, 1};
+  TorchThreads torch{1, 1};  // robust on a loaded machine; accuracy does not depend on it
   std::string data_dir = EDGEPIPE_DATA_DIR;
   std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
 };
@@ -116,6 +116,9 @@ Status Run(const Options& o) {
       }
       data = &*fashion;
     }
+    std::fprintf(stderr, "  %s: %lld train / %lld test examples\n", key.c_str(),
+                 static_cast<long long>(data->train.y.dim(0)),
+                 static_cast<long long>(data->test.y.dim(0)));
     TrainTest shaped;
     if (t.net == Net::kCnn) {  // a reshaped copy: the MLP keeps [N, 784]
       shaped = *data;

@@ -42,7 +42,7 @@ constexpr int64_t kPredictBatch = 256;
 constexpr TorchThreads kTorchConfigs[] = {{1, 1}, {2, 1}, {1, 2}, {2, 2}};
 
 // Optimizer steps per benchmark iteration.
-int64_t StepsPerIteration(Net net) { return net == Net::kMlp ? 100 : 10; }
+int64_t StepsPerIteration(Net net) { return net == Net::kMlp ? 50 : 10; }
 
 // Synthetic images shaped for `net`, made once per (net, count).
 const LabeledImages& Data(Net net, int64_t n) {
