@@ -170,7 +170,9 @@ class ItemRateReporter : public benchmark::ConsoleReporter {
       const bool usable = run.run_type == Run::RT_Iteration || run.aggregate_name == "median";
       auto it = run.counters.find("items_per_second");
       if (usable && !run.error_occurred && it != run.counters.end()) {
-        rates_[run.run_name.function_name + "/" + run.run_name.args] = it->second.value;
+        const std::string name = run.run_name.function_name + "/" + run.run_name.args;
+        rates_[name] = it->second.value;
+        cpu_[name] = run.GetAdjustedCPUTime();
       }
     }
     ConsoleReporter::ReportRuns(runs);
@@ -179,9 +181,14 @@ class ItemRateReporter : public benchmark::ConsoleReporter {
     auto it = rates_.find(name);
     return it == rates_.end() ? 0 : it->second;
   }
+  // CPU time of the benchmark's own thread per iteration (the median).
+  double Cpu(const std::string& name) const {
+    auto it = cpu_.find(name);
+    return it == cpu_.end() ? 0 : it->second;
+  }
 
  private:
-  std::map<std::string, double> rates_;
+  std::map<std::string, double> rates_, cpu_;
 };
 
 // One row: ours at `threads` against LibTorch at (1, 1) for 1 thread, or
@@ -190,19 +197,27 @@ void PrintRatio(const ItemRateReporter& r, const std::string& what, const std::s
                 const std::string& torch_prefix, int threads) {
   const double ours = r.Rate(ours_name);
   double best = 0;
+  std::string best_name;
   TorchThreads best_config;
   for (TorchThreads t : kTorchConfigs) {
     if (threads == 1 && (t.torch != 1 || t.blas != 1)) continue;
-    const double rate = r.Rate(torch_prefix + "torch:" + std::to_string(t.torch) +
-                               "/blas:" + std::to_string(t.blas));
-    if (rate > best) {
-      best = rate;
+    const std::string name =
+        torch_prefix + "torch:" + std::to_string(t.torch) + "/blas:" + std::to_string(t.blas);
+    if (r.Rate(name) > best) {
+      best = r.Rate(name);
+      best_name = name;
       best_config = t;
     }
   }
   if (ours == 0 || best == 0) return;  // filtered out
-  std::printf("%-22s %9d %12.0f %12.0f  %-18s %6.2fx\n", what.c_str(), threads, ours, best,
-              ToString(best_config).c_str(), ours / best);
+  // At 1 thread both sides do the same work per iteration on one thread, so
+  // the CPU-time ratio is the wall-time ratio of an unloaded machine.
+  char cpu_ratio[32] = "-";
+  if (threads == 1 && r.Cpu(ours_name) > 0) {
+    std::snprintf(cpu_ratio, sizeof cpu_ratio, "%.2fx", r.Cpu(best_name) / r.Cpu(ours_name));
+  }
+  std::printf("%-22s %9d %12.0f %12.0f  %-18s %6.2fx %10s\n", what.c_str(), threads, ours, best,
+              ToString(best_config).c_str(), ours / best, cpu_ratio);
 }
 
 void PrintRatios(const ItemRateReporter& r) {
@@ -210,8 +225,8 @@ void PrintRatios(const ItemRateReporter& r) {
       "\n%s\nexamples/s (medians when repeated); LibTorch at 2 threads = the fastest "
       "of (torch, blas) in {1,2}^2\n",
       TorchDescription().c_str());
-  std::printf("%-22s %9s %12s %12s  %-18s %7s\n", "benchmark", "threads", "ours", "LibTorch",
-              "LibTorch config", "ratio");
+  std::printf("%-22s %9s %12s %12s  %-18s %7s %10s\n", "benchmark", "threads", "ours", "LibTorch",
+              "LibTorch config", "ratio", "CPU ratio");
   for (int threads : {1, 2}) {
     const std::string t = std::to_string(threads);
     for (int batch : {40, 256}) {
