@@ -28,7 +28,12 @@ asan-test: setup
 	@cmake --build --preset asan -j $(JOBS)
 	@ctest --preset asan
 
-bench: build
+# Benchmarks with their peers: setup --bench adds the benchmark-only ones
+# (LibTorch); configuring again picks LibTorch up if it was installed since.
+bench:
+	@scripts/setup.sh --bench
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
 	@bench/run.sh
 
 format:

@@ -5,12 +5,21 @@
 #
 #   scripts/setup.sh            # install what is missing
 #   scripts/setup.sh --check    # exit 1 when something is missing, change nothing
+#   scripts/setup.sh --bench    # also the benchmark-only peers (LibTorch); with
+#                               # --check, checks them too
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="$ROOT/data"
 CHECK_ONLY=0
-[[ "${1:-}" == "--check" ]] && CHECK_ONLY=1
+BENCH=0
+for arg in "$@"; do
+  case "$arg" in
+    --check) CHECK_ONLY=1 ;;
+    --bench) BENCH=1 ;;
+    *) printf 'setup: unknown option "%s" (expected --check and/or --bench)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -24,6 +33,12 @@ APT_PACKAGES=(
   nodejs
   dataset-fashion-mnist
 )
+# Benchmark-only peers (--bench), never needed by the library or the tests:
+# LibTorch's C++ frontend, and OpenBLAS for its BLAS calls (libtorch depends
+# only on some libblas.so.3; without OpenBLAS it gets Debian's slow
+# reference BLAS, which is not LibTorch at its best).
+BENCH_PACKAGES=(libtorch-dev libopenblas0-pthread)
+[[ $BENCH -eq 1 ]] && APT_PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 missing_apt() {
   local pkg status
