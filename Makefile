@@ -40,9 +40,9 @@ fuzz: setup
 	@[ -f build/fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS)
 	@mkdir -p build/fuzz/corpus build/fuzz/seeds build/fuzz/findings
-	@find $(SHARED_DIR)/fixtures/tflite -name '*.tflite' -size -512k -exec cp -f {} build/fuzz/seeds/ \;
+	@find $(SHARED_DIR)/fixtures/tflite -name '*.tflite' -size -100k -exec cp -f {} build/fuzz/seeds/ \;
 	@build/fuzz/bin/tflite_loader_fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
-	  -rss_limit_mb=3072 -malloc_limit_mb=3072 -print_final_stats=1 \
+	  -rss_limit_mb=3072 -malloc_limit_mb=3072 -max_len=65536 -print_final_stats=1 \
 	  -artifact_prefix=build/fuzz/findings/ build/fuzz/corpus build/fuzz/seeds
 
 format:
