@@ -278,6 +278,20 @@ std::vector<BrokenCase> BrokenCases() {
         m.tensors[0].zero_point = {int64_t{1} << 40};
       },
       kInvalid, {"tensor 0 \"x\"", "zero_point[0] = 1099511627776", "int32"});
+  add("int8 zero point outside int8",
+      [](RawModel& m) {
+        m.tensors[0].type = TensorType::INT8;
+        m.tensors[0].scale = {0.5f};
+        m.tensors[0].zero_point = {-2147483647};
+      },
+      kInvalid, {"tensor 0 \"x\"", "zero_point[0] = -2147483647", "int8 range [-128, 127]"});
+  add("uint8 zero point outside uint8",
+      [](RawModel& m) {
+        m.tensors[3].type = TensorType::UINT8;
+        m.tensors[3].scale = {0.5f};
+        m.tensors[3].zero_point = {256};
+      },
+      kInvalid, {"tensor 3 \"y\"", "zero_point[0] = 256", "uint8 range [0, 255]"});
   add("per-axis count vs dimension",
       [](RawModel& m) {
         m.tensors[1].scale = {1, 1};
