@@ -6,7 +6,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 EDGEPIPE := build/release/bin/edgepipe
 
-.PHONY: run test setup build asan-test bench format clean
+.PHONY: run test setup build asan-test bench fuzz format clean
 
 setup:
 	@scripts/setup.sh
@@ -35,6 +35,20 @@ bench:
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 	@bench/run.sh
+
+# The TFLite loader fuzzer (clang, ASan + UBSan) for FUZZ_SECONDS, seeded with
+# the small fixture models; new inputs go to build/fuzz/corpus, findings to
+# build/fuzz/findings.
+FUZZ_SECONDS ?= 60
+SHARED_DIR ?= $(abspath ../shared)
+fuzz: setup
+	@[ -f build/fuzz/build.ninja ] || cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@mkdir -p build/fuzz/corpus build/fuzz/seeds build/fuzz/findings
+	@find $(SHARED_DIR)/fixtures/tflite -name '*.tflite' -size -100k -exec cp -f {} build/fuzz/seeds/ \;
+	@build/fuzz/bin/tflite_loader_fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+	  -rss_limit_mb=3072 -malloc_limit_mb=3072 -max_len=65536 -print_final_stats=1 \
+	  -artifact_prefix=build/fuzz/findings/ build/fuzz/corpus build/fuzz/seeds
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

@@ -30,6 +30,7 @@ APT_PACKAGES=(
   libprotobuf-dev protobuf-compiler zlib1g-dev libisal-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libeigen3-dev
   flatbuffers-compiler libflatbuffers-dev
+  clang libclang-rt-14-dev
   nodejs
   dataset-fashion-mnist
 )

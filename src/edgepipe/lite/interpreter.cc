@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "edgepipe/lite/memory_planner.h"
@@ -225,6 +226,7 @@ Status Interpreter::AllocateTensors() {
     return Status::Internal(
         fmt::format("{}: cannot allocate {} arena bytes", model_->name(), plan.arena_bytes));
   arena_bytes_ = plan.arena_bytes;
+  arena_lower_bound_ = ArenaLowerBound(requests, kArenaAlignment);
   for (size_t r = 0; r < requests.size(); ++r) {
     tensors_[static_cast<size_t>(request_tensor[r])].data = arena_.get() + plan.offsets[r];
   }
@@ -279,6 +281,17 @@ Status Interpreter::Invoke() {
     return Status::FailedPrecondition(
         fmt::format("{}: Invoke in state {}; needs AllocateTensors and every input set (unset: {})",
                     model_->name(), StateName(state_), missing));
+  }
+  if (profiler_ != nullptr) {
+    using Clock = std::chrono::steady_clock;
+    for (size_t o = 0; o < ops_.size(); ++o) {
+      const Clock::time_point start = Clock::now();
+      RETURN_IF_ERROR(kernels_[o].eval(ops_[o]).WithContext(model_->name()));
+      profiler_->OnOp(
+          static_cast<int>(o),
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+    }
+    return Status::Ok();
   }
   for (size_t o = 0; o < ops_.size(); ++o) {
     RETURN_IF_ERROR(kernels_[o].eval(ops_[o]).WithContext(model_->name()));

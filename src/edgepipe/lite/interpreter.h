@@ -22,6 +22,7 @@
 #include "edgepipe/core/status.h"
 #include "edgepipe/lite/kernel.h"
 #include "edgepipe/lite/model.h"
+#include "edgepipe/lite/op_profiler.h"
 #include "edgepipe/lite/op_resolver.h"
 
 namespace edgepipe::lite {
@@ -81,6 +82,17 @@ class Interpreter {
   size_t arena_bytes() const { return arena_bytes_; }
   // Sum of the sizes of all non-constant tensors (the arena without sharing).
   size_t unshared_bytes() const;
+  // Lower bound of any arena plan for the current shapes (ArenaLowerBound of
+  // the planned buffers at the arena's alignment); 0 before AllocateTensors.
+  size_t arena_lower_bound() const { return arena_lower_bound_; }
+
+  // Operators of subgraph 0, in execution order: count and name ("CONV_2D").
+  int num_ops() const { return static_cast<int>(ops_.size()); }
+  const std::string& op_name(int i) const { return ops_[static_cast<size_t>(i)].op_name(); }
+  // Per-op timing: Invoke calls `profiler->OnOp` after each op. Borrowed (must
+  // outlive its use here); null (the default) turns timing off. Timing adds two
+  // clock reads per op and no allocation.
+  void set_profiler(OpProfiler* profiler) { profiler_ = profiler; }
 
  private:
   Interpreter() = default;
@@ -97,6 +109,8 @@ class Interpreter {
   std::vector<bool> input_set_;
   std::unique_ptr<uint8_t, Free> arena_;
   size_t arena_bytes_ = 0;
+  size_t arena_lower_bound_ = 0;
+  OpProfiler* profiler_ = nullptr;
   State state_ = State::kCreated;
 };
 

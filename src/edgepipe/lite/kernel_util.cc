@@ -217,7 +217,8 @@ Status PrepareConvQuant(const KernelContext& ctx, const Tensor& input, const Ten
 int32_t ConvQuant::Requantize(int32_t acc, size_t c) const {
   const int32_t v = fp32_scale.empty() ? MultiplyByQuantizedMultiplier(acc, multiplier[c], shift[c])
                                        : RequantizeFp32(acc, fp32_scale[c]);
-  return std::clamp(v + output_offset, act_min, act_max);
+  // In 64 bits: v may be near the int32 limits for extreme (fuzzed) scales.
+  return static_cast<int32_t>(std::clamp<int64_t>(int64_t{v} + output_offset, act_min, act_max));
 }
 
 }  // namespace edgepipe::lite

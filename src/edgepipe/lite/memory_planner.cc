@@ -43,4 +43,37 @@ MemoryPlan PlanMemory(const std::vector<BufferRequest>& requests, size_t alignme
   return plan;
 }
 
+size_t ArenaLowerBound(const std::vector<BufferRequest>& requests, size_t alignment) {
+  const auto align = [&](size_t n) { return (n + alignment - 1) / alignment * alignment; };
+  // Sweep over steps: +size at first_use, -size after last_use. At equal
+  // steps starts come before ends (an end event sits at last_use + 1).
+  struct Event {
+    long long step;
+    int kind;  // 0 = end, 1 = start; ends first at equal steps
+    size_t bytes;
+  };
+  std::vector<Event> events;
+  events.reserve(2 * requests.size());
+  for (const BufferRequest& r : requests) {
+    const size_t size = align(r.bytes);
+    if (size == 0) continue;
+    events.push_back({r.first_use, 1, size});
+    events.push_back({static_cast<long long>(std::max(r.first_use, r.last_use)) + 1, 0, size});
+  }
+  std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+    return a.step != b.step ? a.step < b.step : a.kind < b.kind;
+  });
+  size_t live = 0;
+  size_t peak = 0;
+  for (const Event& e : events) {
+    if (e.kind == 1) {
+      live += e.bytes;
+      peak = std::max(peak, live);
+    } else {
+      live -= e.bytes;
+    }
+  }
+  return peak;
+}
+
 }  // namespace edgepipe::lite

@@ -23,6 +23,14 @@ struct MemoryPlan {
 
 MemoryPlan PlanMemory(const std::vector<BufferRequest>& requests, size_t alignment);
 
+// Lower bound of the arena size of any plan for `requests` in which every
+// buffer starts at a multiple of `alignment` and takes its size rounded up to
+// it: the largest total (aligned) size of the buffers live at one step,
+// maximized over steps. (Any plan must hold those buffers side by side at that
+// step.) With alignment 1 it bounds unaligned plans too. Pure function;
+// O(n log n) in the number of requests.
+size_t ArenaLowerBound(const std::vector<BufferRequest>& requests, size_t alignment);
+
 }  // namespace edgepipe::lite
 
 #endif  // EDGEPIPE_LITE_MEMORY_PLANNER_H_

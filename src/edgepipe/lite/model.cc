@@ -173,6 +173,21 @@ Status Model::Check() {
               return err(
                   fmt::format("{}: zero_point[{}] = {} does not fit in int32", label, i, zp));
             }
+            // A zero point is a value of the quantized type (TFLite's rule;
+            // kernels add it to values of that type without overflow checks).
+            int64_t zp_min = std::numeric_limits<int32_t>::min();
+            int64_t zp_max = std::numeric_limits<int32_t>::max();
+            if (tensor.type() == tflite::TensorType::INT8) {
+              zp_min = -128, zp_max = 127;
+            } else if (tensor.type() == tflite::TensorType::UINT8) {
+              zp_min = 0, zp_max = 255;
+            } else if (tensor.type() == tflite::TensorType::INT16) {
+              zp_min = -32768, zp_max = 32767;
+            }
+            if (zp < zp_min || zp > zp_max) {
+              return err(fmt::format("{}: zero_point[{}] = {} is outside the {} range [{}, {}]",
+                                     label, i, zp, TensorTypeName(tensor.type()), zp_min, zp_max));
+            }
             qp.scale.push_back(scale);
             qp.zero_point.push_back(static_cast<int32_t>(zp));
           }
