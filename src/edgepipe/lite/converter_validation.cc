@@ -79,17 +79,20 @@ Result<model::NamedArrays> RandomSignatureInputs(const model::Signature& signatu
   std::mt19937_64 gen(seed);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   model::NamedArrays out;
-  auto add = [&](const std::string& name, std::vector<int64_t> dims) -> Status {
-    dims.insert(dims.begin(), n);
-    ASSIGN_OR_RETURN(Array a, Array::Zeros(DType::kFloat32, std::move(dims)));
+  // [n, dims[skip:]...]
+  auto add = [&](const std::string& name, const std::vector<int64_t>& dims, size_t skip) -> Status {
+    std::vector<int64_t> shape;
+    shape.reserve(dims.size() + 1);
+    shape.push_back(n);
+    for (size_t i = skip; i < dims.size(); ++i) shape.push_back(dims[i]);
+    ASSIGN_OR_RETURN(Array a, Array::Zeros(DType::kFloat32, std::move(shape)));
     for (float& v : a.data<float>()) v = dist(gen);
     out.emplace(name, std::move(a));
     return Status::Ok();
   };
   if (signature.kind == model::SignatureKind::kTensors) {
     for (const model::TensorSpec& t : signature.inputs) {
-      RETURN_IF_ERROR(add(t.name, std::vector<int64_t>(t.shape.begin() + (t.shape.empty() ? 0 : 1),
-                                                       t.shape.end())));
+      RETURN_IF_ERROR(add(t.name, t.shape, 1));
     }
   } else {
     for (const data::FeatureSpec& f : signature.features) {
@@ -97,7 +100,7 @@ Result<model::NamedArrays> RandomSignatureInputs(const model::Signature& signatu
         return Status::InvalidArgument("signature \"" + signature.name + "\": feature \"" + f.name +
                                        "\" is a string feature: no random numeric input");
       }
-      RETURN_IF_ERROR(add(f.name, f.shape));
+      RETURN_IF_ERROR(add(f.name, f.shape, 0));
     }
   }
   return out;

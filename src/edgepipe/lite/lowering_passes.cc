@@ -83,10 +83,16 @@ int LowerBatchNorm(LiteGraph& g) {
     mid.name = base + "/mul";
     const int mid_t = g.AddTensor(std::move(mid));
     const int32_t c = static_cast<int32_t>(bn.bn_scale.size());
-    const int scale_t =
-        g.AddTensor({.name = base + "/mul/y", .shape = {c}, .constant = true, .f32 = bn.bn_scale});
-    const int shift_t =
-        g.AddTensor({.name = base + "/add/y", .shape = {c}, .constant = true, .f32 = bn.bn_shift});
+    auto constant = [&](const std::string& name, const std::vector<float>& values) {
+      LiteTensor t;
+      t.name = name;
+      t.shape = {c};
+      t.constant = true;
+      t.f32 = values;
+      return g.AddTensor(std::move(t));
+    };
+    const int scale_t = constant(base + "/mul/y", bn.bn_scale);
+    const int shift_t = constant(base + "/add/y", bn.bn_shift);
     LiteOp mul, add;
     mul.op = Op::MUL;
     mul.layer = add.layer = bn.layer;
