@@ -11,11 +11,13 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "edgepipe/core/testing/temp_dir.h"
 #include "edgepipe/lite/converter_testing.h"
 #include "edgepipe/lite/interpreter.h"
 #include "edgepipe/lite/op_resolver.h"
+#include "edgepipe/model/layer_factory.h"
 #include "edgepipe/model/test_models.h"
 
 // The checks below walk FlatBuffers accessors of models that Model has
@@ -267,7 +269,9 @@ TEST(ConverterTest, TwoInputModelAddBatchNormConcatSoftmax) {
   EXPECT_EQ(l.interp->num_outputs(), 2);
 }
 
-TEST(ConverterTest, NormalizationReshapeSigmoidAndRank3Dense) {
+// Normalization (adapted), Reshape, a Dense on rank 3 with sigmoid, Dropout,
+// Flatten, an Activation("relu6") after a RESHAPE, Dense(tanh).
+nn::Model MakeMisc() {
   auto x = nn::Input({12}, "features");
   auto h = nn::Apply(L::Normalization("norm"), {*x});
   h = nn::Apply(L::Reshape({3, 4}), {*h});
@@ -277,7 +281,7 @@ TEST(ConverterTest, NormalizationReshapeSigmoidAndRank3Dense) {
   h = nn::Apply(L::Activation("relu6"), {*h});
   auto out = nn::Apply(L::Dense(2, {.activation = "tanh"}), {*h});
   auto m = nn::Model::Create({*x}, {*out}, "misc", 2);
-  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE(m.ok()) << m.status();
   // Adapted once built, so that the statistics are in its weights (an
   // adapt before the build reaches the weights only at the first Call).
   auto data = model::testing::RandomArray({64, 12}, 5);
@@ -285,8 +289,16 @@ TEST(ConverterTest, NormalizationReshapeSigmoidAndRank3Dense) {
     data.data<float>()[i] = data.data<float>()[i] * static_cast<float>(i % 12) + 4.0f;
   }
   auto* norm = dynamic_cast<L::Normalization*>(m->GetLayer("norm"));
-  ASSERT_NE(norm, nullptr);
-  ASSERT_TRUE(norm->Adapt(data).ok());
+  EXPECT_NE(norm, nullptr);
+  if (norm) {
+    EXPECT_TRUE(norm->Adapt(data).ok());
+  }
+  return std::move(*m);
+}
+
+TEST(ConverterTest, NormalizationReshapeSigmoidAndRank3Dense) {
+  nn::Model misc = MakeMisc();
+  auto* m = &misc;
   Conversion c = CheckAgainstNative(*m);
   Loaded l = LoadFile(c.tflite);
   ASSERT_TRUE(l.model);
@@ -384,6 +396,25 @@ TEST(ConverterTest, UnsupportedCasesFailNamingTheLayerAndRule) {
                             "serving_default", {data::FeatureSpec::String("image_floats", {784})}));
     ASSERT_FALSE(c.ok());
   }
+}
+
+// The models above, together, hold every layer class the saved-model
+// factory knows, and each converts and matches the native model.
+TEST(ConverterTest, TestedModelsCoverEveryFactoryLayerClass) {
+  std::vector<nn::Model> models;
+  models.push_back(model::testing::MakeMlp(1));
+  models.push_back(MakeCnn(2));
+  models.push_back(model::testing::MakeTwoInputModel(3));
+  models.push_back(MakeMisc());
+  std::set<std::string> seen;
+  for (const nn::Model& m : models) {
+    for (nn::Layer* l : m.layers()) seen.insert(std::string(l->type()));
+    CheckAgainstNative(m, 1, 2);
+  }
+  for (const std::string& cls : model::KnownLayerClasses()) {
+    EXPECT_TRUE(seen.count(cls)) << cls << " is not exercised by a conversion test";
+  }
+  EXPECT_EQ(model::KnownLayerClasses().size(), 18u);
 }
 
 }  // namespace

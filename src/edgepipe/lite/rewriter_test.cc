@@ -142,6 +142,23 @@ TEST(RewriterTest, RepresentativeDatasetFeedsValidation) {
   EXPECT_EQ(r.validation_report()->samples, 6);
 }
 
+TEST(RewriterTest, ExampleSignatureConvertsAndValidatesPerFeature) {
+  TempDir tmp;
+  nn::Sequential mlp = model::testing::MakeMlp(4);
+  const std::string src = tmp.Join("temp");
+  ASSERT_TRUE(
+      model::Save(mlp, src,
+                  std::vector<model::Signature>{model::ExampleSignature(
+                      "serving_default", {data::FeatureSpec::Float32("image_floats", {28, 28})})})
+          .ok());
+  TFLiteRewriter r({.validation_samples = 5});
+  Status s = RewriteSavedModel(src, tmp.Join("out"), r);
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_NE(r.validation_report(), nullptr);
+  EXPECT_EQ(r.validation_report()->samples, 5);
+  EXPECT_EQ(r.validation_report()->top1_agree, 5);
+}
+
 TEST(RewriterTest, OutputIsAtomicUnderInjectedFaults) {
   TempDir tmp;
   const std::string serving = MakeServingDir(tmp);
