@@ -128,13 +128,12 @@ Status TFLiteRewriter::PostRewriteValidation(const RewriterModel& rewritten) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<BaseRewriter>> CreateRewriter(RewriterType type,
-                                                     TFLiteRewriterOptions options) {
+std::unique_ptr<BaseRewriter> CreateRewriter(RewriterType type, TFLiteRewriterOptions options) {
   switch (type) {
     case RewriterType::kTFLiteRewriter:
-      return std::unique_ptr<BaseRewriter>(std::make_unique<TFLiteRewriter>(std::move(options)));
+      break;
   }
-  return Status::InvalidArgument("unknown rewriter type");
+  return std::make_unique<TFLiteRewriter>(std::move(options));
 }
 
 Status RewriteSavedModel(const std::string& src, const std::string& dst, BaseRewriter& rewriter,

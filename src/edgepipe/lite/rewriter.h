@@ -4,9 +4,8 @@
 // rewrite, post-rewrite validation); the first failure stops it.
 //
 //   auto rewriter = CreateRewriter(RewriterType::kTFLiteRewriter, {.name = "tflite_rewriter"});
-//   RETURN_IF_ERROR(rewriter.status());
-//   RETURN_IF_ERROR(RewriteSavedModel(dir + "/temp", dir, **rewriter, ModelType::kTFLite));
-//   // writes <dir>/tflite; (*rewriter)->validation_report() says how close it is
+//   RETURN_IF_ERROR(RewriteSavedModel(dir + "/temp", dir, *rewriter, ModelType::kTFLite));
+//   // writes <dir>/tflite; rewriter->validation_report() says how close it is
 //
 // Thread safety: a rewriter is used by one thread at a time.
 #ifndef EDGEPIPE_LITE_REWRITER_H_
@@ -116,9 +115,9 @@ class TFLiteRewriter : public BaseRewriter {
 
 enum class RewriterType { kTFLiteRewriter };
 
-// A new rewriter of `type`.
-Result<std::unique_ptr<BaseRewriter>> CreateRewriter(RewriterType type,
-                                                     TFLiteRewriterOptions options = {});
+// A new rewriter of `type` (never null). Options are checked when it runs
+// (pre-rewrite validation).
+std::unique_ptr<BaseRewriter> CreateRewriter(RewriterType type, TFLiteRewriterOptions options = {});
 
 // Rewrites the saved model in folder `src` into `dst` as `dst_type`
 // (kTFLite, or kAny to take the rewriter's kind) with `rewriter`. `src` and

@@ -109,16 +109,16 @@ TEST(RewriterTest, GuideFlowWritesTfliteBesideOtherFilesAndReports) {
   TempDir tmp;
   const std::string serving = MakeServingDir(tmp);
   auto rewriter = CreateRewriter(RewriterType::kTFLiteRewriter, {.name = "tflite_rewriter"});
-  ASSERT_TRUE(rewriter.ok());
-  EXPECT_EQ((*rewriter)->name(), "tflite_rewriter");
-  Status s = RewriteSavedModel(JoinPath(serving, "temp"), serving, **rewriter, ModelType::kTFLite);
+  ASSERT_NE(rewriter, nullptr);
+  EXPECT_EQ(rewriter->name(), "tflite_rewriter");
+  Status s = RewriteSavedModel(JoinPath(serving, "temp"), serving, *rewriter, ModelType::kTFLite);
   ASSERT_TRUE(s.ok()) << s;
   auto names = Env::Default()->ListDir(serving);
   ASSERT_TRUE(names.ok());
   EXPECT_THAT(*names, ElementsAre("keep.txt", "temp", "tflite"));  // no temp files left
   auto file = Model::Load(JoinPath(serving, "tflite"));
   ASSERT_TRUE(file.ok()) << file.status();
-  const ValidationReport* report = (*rewriter)->validation_report();
+  const ValidationReport* report = rewriter->validation_report();
   ASSERT_NE(report, nullptr);
   EXPECT_EQ(report->samples, 8);
   EXPECT_LE(report->max_abs_diff, 1e-5 * std::max(1.0, report->max_abs_reference));
