@@ -28,6 +28,7 @@ class CommandRegistry {
 void RegisterExampleGenCommand(CLI::App& app, CommandRegistry& registry);
 void RegisterExamplesCommand(CLI::App& app, CommandRegistry& registry);
 void RegisterLiteCommand(CLI::App& app, CommandRegistry& registry);
+void RegisterConvertCommand(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace edgepipe::cli
 

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   edgepipe::cli::RegisterExampleGenCommand(app, registry);
   edgepipe::cli::RegisterExamplesCommand(app, registry);
   edgepipe::cli::RegisterLiteCommand(app, registry);
+  edgepipe::cli::RegisterConvertCommand(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -115,6 +115,12 @@ void ModelBuilder::AddOutput(const std::string& name, int tensor) {
   outputs_.emplace_back(name, tensor);
 }
 
+void ModelBuilder::SetShapeSignature(int tensor, std::vector<int32_t> shape_signature) {
+  if (tensor >= 0 && tensor < num_tensors()) {
+    tensors_[static_cast<size_t>(tensor)].shape_signature = std::move(shape_signature);
+  }
+}
+
 void ModelBuilder::AddOperator(tflite::BuiltinOperator op, std::vector<int32_t> inputs,
                                std::vector<int32_t> outputs, OpOptions options, int version) {
   ops_.push_back({op, version, std::move(inputs), std::move(outputs), std::move(options)});
@@ -141,6 +147,15 @@ Result<std::string> ModelBuilder::Finish() const {
                                      e.name + "': " + std::to_string(e.data.size()) +
                                      " data bytes, shape x element size is " +
                                      std::to_string(want));
+    }
+  }
+  for (int t = 0; t < n; ++t) {
+    const TensorEntry& e = tensors_[static_cast<size_t>(t)];
+    if (!e.shape_signature.empty() && e.shape_signature.size() != e.shape.size()) {
+      return Status::InvalidArgument("model builder: tensor " + std::to_string(t) + " '" + e.name +
+                                     "': shape_signature has rank " +
+                                     std::to_string(e.shape_signature.size()) +
+                                     ", shape has rank " + std::to_string(e.shape.size()));
     }
   }
   for (size_t o = 0; o < ops_.size(); ++o) {
@@ -190,9 +205,11 @@ Result<std::string> ModelBuilder::Finish() const {
                                                b.CreateVector(zp),
                                                tflite::QuantizationDetails::NONE, 0, e.quant.axis);
     }
+    fb::Offset<fb::Vector<int32_t>> signature = 0;
+    if (!e.shape_signature.empty()) signature = b.CreateVector(e.shape_signature);
     tensors.push_back(tflite::CreateTensor(b, b.CreateVector(e.shape), e.type,
                                            buffer_of[static_cast<size_t>(t)],
-                                           b.CreateString(e.name), q));
+                                           b.CreateString(e.name), q, false, 0, signature));
   }
   // Operator codes, one per distinct (op, version), in first-use order.
   std::vector<std::pair<tflite::BuiltinOperator, int>> codes;

@@ -96,6 +96,10 @@ class ModelBuilder {
   // omitted optional input. `version` is the operator code's version.
   void AddOperator(tflite::BuiltinOperator op, std::vector<int32_t> inputs,
                    std::vector<int32_t> outputs, OpOptions options = {}, int version = 1);
+  // Sets tensor `tensor`'s shape_signature (same rank as its shape, -1 for a
+  // dimension of any size, as TensorFlow's converter writes a dynamic batch).
+  // Without it no shape_signature is written.
+  void SetShapeSignature(int tensor, std::vector<int32_t> shape_signature);
 
   int num_tensors() const { return static_cast<int>(tensors_.size()); }
 
@@ -111,6 +115,7 @@ class ModelBuilder {
     QuantParams quant;
     bool constant = false;
     std::vector<uint8_t> data;
+    std::vector<int32_t> shape_signature = {};  // empty: not written
   };
   struct OpEntry {
     tflite::BuiltinOperator op;
