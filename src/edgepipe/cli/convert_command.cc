@@ -60,9 +60,9 @@ Status RunConvertCommand(const ConvertFlags& f) {
 
 void RegisterConvertCommand(CLI::App& app, CommandRegistry& registry) {
   auto flags = std::make_shared<ConvertFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "convert",
-      "Convert a native saved model into a TFLite file (float32) and check it against the model");
+  CLI::App* cmd = app.add_subcommand("convert",
+                                     "Convert a native saved model into a TFLite file (float32, or "
+                                     "quantized) and check it against the model");
   cmd->add_option("SAVED_MODEL_DIR", flags->src, "native saved model folder")->required();
   cmd->add_option("OUT_DIR", flags->dst,
                   "output folder (created; other files in it are kept; must differ from "
@@ -72,7 +72,8 @@ void RegisterConvertCommand(CLI::App& app, CommandRegistry& registry) {
       ->capture_default_str();
   cmd->add_option("--filename", flags->filename, "name of the written file")->capture_default_str();
   cmd->add_option("--quantize", flags->quantize,
-                  "post-training quantization (only none is available yet)")
+                  "post-training quantization (int8 = full integer; needs calibration data, which "
+                  "the CLI does not read yet: use the rewriter API)")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "dynamic", "float16", "int8"}));
   cmd->add_option("--input-type", flags->input_type,

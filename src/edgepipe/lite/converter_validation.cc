@@ -1,5 +1,6 @@
 #include "edgepipe/lite/converter_validation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -106,6 +107,48 @@ Result<model::NamedArrays> RandomSignatureInputs(const model::Signature& signatu
   return out;
 }
 
+namespace {
+
+// A float sample as the input tensor takes it: int8/uint8 inputs (a
+// quantized file's integer I/O) get round-to-nearest and clamping with the
+// tensor's scale and zero point; other inputs are passed as they are.
+Result<Array> QuantizeForInput(const Tensor& t, const Array& a) {
+  const bool i8 = t.type == tflite::TensorType::INT8;
+  if (!i8 && t.type != tflite::TensorType::UINT8) return a;
+  if (a.dtype() != DType::kFloat32 || t.scale() <= 0.0f) {
+    return Status::InvalidArgument("tflite: input \"" + t.name +
+                                   "\" is quantized; samples must be float32 and the tensor "
+                                   "must have a positive scale");
+  }
+  ASSIGN_OR_RETURN(Array q, Array::Uninitialized(i8 ? DType::kInt8 : DType::kUInt8, a.shape()));
+  const double lo = i8 ? -128.0 : 0.0, hi = i8 ? 127.0 : 255.0;
+  auto src = a.data<float>();
+  for (size_t i = 0; i < src.size(); ++i) {
+    const double v = std::clamp(
+        std::nearbyint(static_cast<double>(src[i]) / t.scale()) + t.zero_point(), lo, hi);
+    if (i8) {
+      q.data<int8_t>()[i] = static_cast<int8_t>(v);
+    } else {
+      q.data<uint8_t>()[i] = static_cast<uint8_t>(v);
+    }
+  }
+  return q;
+}
+
+// int8/uint8 outputs as float (scale * (q - zero_point)); others unchanged.
+Result<Array> DequantizeOutput(const Tensor& t, const Array& a) {
+  if (a.dtype() != DType::kInt8 && a.dtype() != DType::kUInt8) return a;
+  ASSIGN_OR_RETURN(Array f, Array::Uninitialized(DType::kFloat32, a.shape()));
+  auto out = f.data<float>();
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int32_t q = a.dtype() == DType::kInt8 ? a.data<int8_t>()[i] : a.data<uint8_t>()[i];
+    out[i] = t.scale() * static_cast<float>(q - t.zero_point());
+  }
+  return f;
+}
+
+}  // namespace
+
 Result<ValidationReport> CompareWithNative(const nn::Model& model,
                                            const model::Signature& signature,
                                            std::string_view tflite_bytes,
@@ -166,7 +209,8 @@ Result<ValidationReport> CompareWithNative(const nn::Model& model,
     ASSIGN_OR_RETURN(model::NamedArrays want, runner.Run(native_in));
     RETURN_IF_ERROR(interp->AllocateTensors());
     for (const auto& [name, a] : batch) {
-      RETURN_IF_ERROR(interp->SetInput(io.inputs[name], a));
+      ASSIGN_OR_RETURN(Array fed, QuantizeForInput(interp->input(io.inputs[name]), a));
+      RETURN_IF_ERROR(interp->SetInput(io.inputs[name], fed));
     }
     RETURN_IF_ERROR(interp->Invoke());
     for (const auto& [name, ref] : want) {
@@ -175,7 +219,8 @@ Result<ValidationReport> CompareWithNative(const nn::Model& model,
         return Status::InvalidArgument("tflite: signature \"" + signature.name +
                                        "\" has no output \"" + name + "\"");
       }
-      ASSIGN_OR_RETURN(Array got, interp->GetOutput(pos->second));
+      ASSIGN_OR_RETURN(Array raw, interp->GetOutput(pos->second));
+      ASSIGN_OR_RETURN(Array got, DequantizeOutput(interp->output(pos->second), raw));
       if (got.shape() != ref.shape() || got.dtype() != DType::kFloat32) {
         return Status::InvalidArgument("tflite: output \"" + name + "\" has shape " +
                                        ShapeToString(got.shape()) + ", the native model " +

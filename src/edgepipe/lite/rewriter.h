@@ -20,6 +20,7 @@
 #include "edgepipe/core/file.h"
 #include "edgepipe/core/status.h"
 #include "edgepipe/lite/converter_validation.h"
+#include "edgepipe/lite/quantizer.h"
 #include "edgepipe/model/saved_model.h"
 #include "edgepipe/model/signature_runner.h"
 
@@ -55,8 +56,8 @@ class BaseRewriter {
   virtual Status PostRewriteValidation(const RewriterModel& rewritten) = 0;
 };
 
-enum class Quantization { kNone, kDynamicRange, kFloat16, kFullInteger };
-enum class InferenceType { kFloat32, kInt8, kUInt8 };
+// The quantizer's modes and I/O types (lite/quantizer.h).
+using Quantization = QuantizationMode;
 // "none", "dynamic_range", "float16", "full_integer"; "float32", "int8", "uint8".
 std::string_view QuantizationName(Quantization q);
 std::string_view InferenceTypeName(InferenceType t);
@@ -79,16 +80,20 @@ struct TFLiteRewriterOptions {
 };
 
 // Converts a native saved model into a .tflite file:
-//  - pre: options are valid (filename a plain name; quantization none for
-//    now, Unimplemented otherwise; full_integer needs a representative
-//    dataset; float32 I/O unless full_integer); `original` is a saved model
-//    that loads and has the signature.
-//  - rewrite: ConvertSavedModel, written atomically (WriteFileAtomic) to
+//  - pre: options are valid (filename a plain name; full_integer needs a
+//    representative dataset; float32 I/O unless full_integer); `original` is
+//    a saved model that loads and has the signature.
+//  - rewrite: ConvertSavedModel, then QuantizeModel (lite/quantizer.h) when
+//    quantization is not none (full_integer calibrates on the
+//    representative dataset), written atomically (WriteFileAtomic) to
 //    <rewritten.path>/<filename>; the folder is created, other files in it
 //    are kept.
 //  - post: the written file, read back, against the native model
-//    (CompareWithNative); fails when a float conversion differs by more than
-//    1e-4 (CheckFloatConversion), and then removes the written file.
+//    (CompareWithNative; int8/uint8 I/O quantized and dequantized with the
+//    file's parameters). A float conversion (quantization none) fails when it
+//    differs by more than 1e-4 (CheckFloatConversion), and then the written
+//    file is removed; a quantized one is reported (validation_report()), not
+//    held to a float tolerance.
 class TFLiteRewriter : public BaseRewriter {
  public:
   explicit TFLiteRewriter(TFLiteRewriterOptions options) : options_(std::move(options)) {}
