@@ -51,27 +51,6 @@ std::string TensorDesc(const lite::Tensor& t) {
   return fmt::format("{}{}", lite::TensorTypeName(t.type), ShapeString(t.shape));
 }
 
-// The Array dtype that holds tensor type `t`, if any.
-Result<DType> ArrayDTypeOf(tflite::TensorType t) {
-  switch (t) {
-    case tflite::TensorType::FLOAT32:
-      return DType::kFloat32;
-    case tflite::TensorType::INT8:
-      return DType::kInt8;
-    case tflite::TensorType::UINT8:
-      return DType::kUInt8;
-    case tflite::TensorType::INT32:
-      return DType::kInt32;
-    case tflite::TensorType::INT64:
-      return DType::kInt64;
-    case tflite::TensorType::BOOL:
-      return DType::kBool;
-    default:
-      return Status::Unimplemented(
-          fmt::format("tensor type {} has no .npy dtype here", lite::TensorTypeName(t)));
-  }
-}
-
 // Picks the signature (`key`, or the first when empty) and names the
 // interpreter's inputs and outputs by it; tensor names without signatures.
 Status NameIo(const std::string& key, Loaded* l) {
@@ -209,7 +188,7 @@ Status RunRun(const RunFlags& f) {
     }
     ASSIGN_OR_RETURN(Array a, ReadNpy(file));
     const lite::Tensor& t = in.input(idx);
-    Result<DType> want_or = ArrayDTypeOf(t.type);
+    Result<DType> want_or = lite::ArrayDTypeOf(t.type);
     if (!want_or.ok()) {
       return want_or.status().WithContext(fmt::format("{}: input {}", f.model, InputDesc(l, idx)));
     }

@@ -13,26 +13,6 @@ namespace {
 
 constexpr size_t kArenaAlignment = 64;
 
-Result<DType> ArrayDType(tflite::TensorType t) {
-  switch (t) {
-    case tflite::TensorType::FLOAT32:
-      return DType::kFloat32;
-    case tflite::TensorType::INT8:
-      return DType::kInt8;
-    case tflite::TensorType::UINT8:
-      return DType::kUInt8;
-    case tflite::TensorType::INT32:
-      return DType::kInt32;
-    case tflite::TensorType::INT64:
-      return DType::kInt64;
-    case tflite::TensorType::BOOL:
-      return DType::kBool;
-    default:
-      return Status::Unimplemented(
-          fmt::format("tensor type {} has no Array dtype", TensorTypeName(t)));
-  }
-}
-
 const char* StateName(Interpreter::State s) {
   switch (s) {
     case Interpreter::State::kCreated:
@@ -260,7 +240,7 @@ Status Interpreter::SetInput(int i, const Array& value) {
     return Status::OutOfRange(fmt::format("input {} out of range [0, {})", i, num_inputs()));
   }
   const Tensor& t = input(i);
-  ASSIGN_OR_RETURN(DType dtype, ArrayDType(t.type));
+  ASSIGN_OR_RETURN(DType dtype, ArrayDTypeOf(t.type));
   std::vector<int64_t> want(t.shape.begin(), t.shape.end());
   if (value.dtype() != dtype || value.shape() != want) {
     return Status::InvalidArgument(
@@ -308,7 +288,7 @@ Result<Array> Interpreter::GetOutput(int i) const {
     return Status::OutOfRange(fmt::format("output {} out of range [0, {})", i, num_outputs()));
   }
   const Tensor& t = output(i);
-  ASSIGN_OR_RETURN(DType dtype, ArrayDType(t.type));
+  ASSIGN_OR_RETURN(DType dtype, ArrayDTypeOf(t.type));
   ASSIGN_OR_RETURN(Array a,
                    Array::Zeros(dtype, std::vector<int64_t>(t.shape.begin(), t.shape.end())));
   std::memcpy(a.raw_data(), t.data, a.num_bytes());

@@ -6,6 +6,26 @@
 
 namespace edgepipe::lite {
 
+Result<DType> ArrayDTypeOf(tflite::TensorType t) {
+  switch (t) {
+    case tflite::TensorType::FLOAT32:
+      return DType::kFloat32;
+    case tflite::TensorType::INT8:
+      return DType::kInt8;
+    case tflite::TensorType::UINT8:
+      return DType::kUInt8;
+    case tflite::TensorType::INT32:
+      return DType::kInt32;
+    case tflite::TensorType::INT64:
+      return DType::kInt64;
+    case tflite::TensorType::BOOL:
+      return DType::kBool;
+    default:
+      return Status::Unimplemented(
+          fmt::format("tensor type {} has no Array dtype", TensorTypeName(t)));
+  }
+}
+
 size_t TensorTypeSize(tflite::TensorType type) {
   using T = tflite::TensorType;
   switch (type) {

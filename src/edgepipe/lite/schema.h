@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "edgepipe/core/array.h"
+#include "edgepipe/core/status.h"
 #include "edgepipe/lite/tflite_schema_generated.h"
 
 namespace edgepipe::lite {
@@ -17,6 +19,10 @@ size_t TensorTypeSize(tflite::TensorType type);
 
 // "float32", "int8", ...; "type(<n>)" for values outside the enum.
 std::string TensorTypeName(tflite::TensorType type);
+
+// The Array dtype holding values of tensor type `type` (float32, int8, uint8,
+// int32, int64, bool); Unimplemented naming the type for the others.
+Result<DType> ArrayDTypeOf(tflite::TensorType type);
 
 // "FULLY_CONNECTED", ...; "BUILTIN(<n>)" for codes outside our enum subset.
 std::string BuiltinOperatorName(int32_t code);
