@@ -29,7 +29,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libprotobuf-dev protobuf-compiler zlib1g-dev libisal-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libeigen3-dev
-  flatbuffers-compiler libflatbuffers-dev
+  flatbuffers-compiler libflatbuffers-dev libsqlite3-dev
   clang libclang-rt-14-dev
   nodejs
   dataset-fashion-mnist
