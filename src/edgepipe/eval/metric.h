@@ -39,6 +39,10 @@ struct BatchView {
   const float* reference_predictions = nullptr;
   // The rows of this slice; empty = all rows [0, size).
   std::span<const int32_t> rows;
+  // Global example index of each of the `size` rows (position in the input),
+  // so that bootstrap resampling weights depend on the example, not on how
+  // the data was batched or sharded; nullptr = unknown.
+  const int64_t* example_ids = nullptr;
 };
 
 class MetricAccumulator {
