@@ -95,6 +95,10 @@ int Direction(const std::string& name) {
   return 0;
 }
 
+bool IsCount(const std::string& name) {
+  return name == "example_count" || name == "weighted_example_count";
+}
+
 std::string DisplayName(const std::string& model) { return model.empty() ? "(model)" : model; }
 
 std::string Swatch(size_t i) {
@@ -227,6 +231,17 @@ void RenderValidation(const ValidationResult& v, std::string& out) {
   out += "</section>";
 }
 
+// The agreement metric `name` of `model` in slice `s` (diff-flagged or not),
+// or null.
+const MetricValue* FindAgreement(const SliceResult& s, const std::string& name,
+                                 const std::string& model) {
+  const MetricValue* found = nullptr;
+  for (const auto& [key, v] : s.metrics) {
+    if (key.name == name && key.model_name == model && key.sub_key.empty()) found = &v;
+  }
+  return found;
+}
+
 void RenderAgreement(const EvalResult& r, const std::vector<std::string>& cols, std::string& out) {
   if (cols.size() < 2) return;
   static const std::vector<std::pair<std::string, std::string>> kColumns = {
@@ -244,12 +259,16 @@ void RenderAgreement(const EvalResult& r, const std::vector<std::string>& cols, 
       std::string row;
       bool found = false;
       for (const auto& [name, label] : kColumns) {
-        const MetricValue* value = nullptr;
-        for (const auto& [key, v] : s.metrics) {
-          if (key.name == name && key.model_name == cols[i] && key.sub_key.empty()) value = &v;
-        }
+        const MetricValue* value = FindAgreement(s, name, cols[i]);
         found = found || value != nullptr;
-        row += "<td class=\"num\">" + (value ? FormatNumber(value->value) : "n/a");
+        std::string text = value ? FormatNumber(value->value) : "n/a";
+        if (!value && name == "top1_agreement") {
+          // Not computed separately: it is 1 - flip rate by definition.
+          if (const MetricValue* flip = FindAgreement(s, "flip_rate", cols[i])) {
+            text = FormatNumber(1.0 - flip->value);
+          }
+        }
+        row += "<td class=\"num\">" + text;
         if (value && value->ci) {
           row += "<span class=\"ci\">[" + FormatNumber(value->ci->lower) + ", " +
                  FormatNumber(value->ci->upper) + "]</span>";
@@ -321,7 +340,7 @@ void RenderMetricTable(const SliceResult& s, const std::vector<std::string>& col
         out += "<span class=\"ci\">95% CI [" + FormatNumber(v.ci->lower) + ", " +
                FormatNumber(v.ci->upper) + "]</span>";
       }
-      if (i > 0 && !is_diff && first != cells.end() && std::isfinite(v.value) &&
+      if (i > 0 && !is_diff && !IsCount(name) && first != cells.end() && std::isfinite(v.value) &&
           std::isfinite(first->second->value)) {
         const double d = v.value - first->second->value;
         const int dir = Direction(name) * (d > 0 ? 1 : d < 0 ? -1 : 0);
@@ -355,7 +374,8 @@ void RenderPlots(const SliceResult& s, const std::vector<std::string>& cols, std
                  " classes with a full count matrix)</figcaption></figure>";
       continue;
     }
-    figures += "<figure>" + report_internal::ConfusionHeatmapSvg(m, caption) + "</figure>";
+    figures += "<figure>" + report_internal::ConfusionHeatmapSvg(m, caption) + "<figcaption>" +
+               Swatch(i) + HtmlEscape(caption) + "</figcaption></figure>";
   }
   // Calibration: every model's reliability curve on one chart.
   std::vector<report_internal::Series> calibration;

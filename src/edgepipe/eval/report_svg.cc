@@ -61,16 +61,16 @@ std::string_view ModelColor(size_t i) {
 
 std::string ConfusionHeatmapSvg(const ConfusionMatrix& m, std::string_view caption) {
   const int n = m.num_classes;
-  const double cell = std::clamp(360.0 / n, 6.0, 36.0);
+  const double cell = std::clamp(320.0 / n, 6.0, 40.0);
   const bool show_counts = n <= 12;
   const bool show_axis_labels = n <= 30;
   const double left = 44, top = 34, right = 8, bottom = 8;
   const double width = left + n * cell + right;
-  const double height = top + n * cell + bottom + 18;
+  const double height = top + n * cell + bottom;
   std::string s;
   s += "<svg class=\"chart heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Px(width) +
        "\" height=\"" + Px(height) + "\" viewBox=\"0 0 " + Px(width) + " " + Px(height) +
-       "\" role=\"img\" aria-label=\"confusion matrix of " + HtmlEscape(caption) + "\">";
+       "\" role=\"img\" aria-label=\"" + HtmlEscape(caption) + "\">";
   s += "<text class=\"axis-title\" x=\"" + Px(left + n * cell / 2) +
        "\" y=\"12\" text-anchor=\"middle\">predicted class</text>";
   s += "<text class=\"axis-title\" x=\"10\" y=\"" + Px(top + n * cell / 2) +
@@ -100,15 +100,14 @@ std::string ConfusionHeatmapSvg(const ConfusionMatrix& m, std::string_view capti
            "</title></rect>";
       if (show_counts && count != 0) {
         s += "<text class=\"cell-count\" x=\"" + Px(x + cell / 2) + "\" y=\"" +
-             Px(y + cell / 2 + 4) + "\" text-anchor=\"middle\" fill=\"" +
-             (frac > 0.5 ? "#ffffff" : "#222222") + "\">" + FormatNumber(count) + "</text>";
+             Px(y + cell / 2 + 4) +
+             "\" text-anchor=\"middle\" style=\"fill:" + (frac > 0.5 ? "#ffffff" : "#1f2328") +
+             "\">" + FormatNumber(count) + "</text>";
       }
     }
   }
   s += "<rect x=\"" + Px(left) + "\" y=\"" + Px(top) + "\" width=\"" + Px(n * cell) +
        "\" height=\"" + Px(n * cell) + "\" fill=\"none\" stroke=\"#999999\"/>";
-  s += "<text class=\"caption\" x=\"" + Px(left) + "\" y=\"" + Px(height - 4) + "\">" +
-       HtmlEscape(caption) + "</text>";
   s += "</svg>";
   return s;
 }

@@ -34,7 +34,8 @@ inline constexpr int kMaxHeatmapClasses = 100;
 // A heatmap of `m` (rows = true class, columns = predicted class), coloured by
 // the fraction of the row: blue on the diagonal (correct), red off it
 // (errors). Counts are printed in the cells for up to 12 classes; every cell
-// has a tooltip. `caption` names the model. Precondition: m.num_classes in
+// has a tooltip. `caption` (e.g. the model) labels the chart for screen
+// readers; the page prints it beside the chart. Precondition: m.num_classes in
 // [1, kMaxHeatmapClasses] and m.counts.size() == num_classes^2.
 std::string ConfusionHeatmapSvg(const ConfusionMatrix& m, std::string_view caption);
 

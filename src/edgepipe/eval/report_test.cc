@@ -140,6 +140,8 @@ TEST(ReportTest, MetricsTableHasModelsAsColumnsWithDiffsAndIntervals) {
   const std::string precision_row = Between(overall, "<th>precision", "</tr>");
   EXPECT_THAT(precision_row, HasSubstr("class:1"));
   EXPECT_EQ(Count(precision_row, ">n/a<"), 2u);
+  // Counts get no difference (the data is the same for every model).
+  EXPECT_THAT(Between(overall, "<th>example_count", "</tr>"), Not(HasSubstr("Δ")));
   // example_count comes first.
   EXPECT_LT(overall.find("<th>example_count"), overall.find("<th>sparse_categorical_accuracy"));
   // Agreement metrics are not mixed into the per-model table.
@@ -166,6 +168,7 @@ TEST(ReportTest, AgreementTableListsEveryModelAfterTheFirst) {
   EXPECT_THAT(agreement, HasSubstr(">0.025<"));
   EXPECT_THAT(agreement, HasSubstr(">0.0625<"));
   EXPECT_THAT(agreement, HasSubstr(">0.004<"));
+  EXPECT_THAT(agreement, HasSubstr(">0.975<"));  // top-1 agreement = 1 - flip rate
 
   EvalResult single = testing::SampleEvalResult();
   single.models.resize(1);
