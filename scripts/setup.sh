@@ -23,7 +23,8 @@ done
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-# Debian packages: toolchain, libraries, test and benchmark frameworks, data.
+# Debian packages: toolchain, libraries, test and benchmark frameworks, data;
+# chromium runs the report.html browser test (ctest label "browser").
 APT_PACKAGES=(
   cmake ninja-build g++ make pkg-config clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -32,6 +33,7 @@ APT_PACKAGES=(
   flatbuffers-compiler libflatbuffers-dev libsqlite3-dev
   clang libclang-rt-14-dev
   nodejs
+  chromium
   dataset-fashion-mnist
 )
 # Benchmark-only peers (--bench), never needed by the library or the tests:
