@@ -18,11 +18,13 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Shortest text that reads back as `v` ("0.8", not "0.80000000000000004").
+// Short text for `v`: the shortest of 6..12 significant digits that reads
+// back as `v`, else 12 digits ("0.8", and 0.54 - 0.5 as "0.04", not
+// "0.040000000000000036").
 std::string Num(double v) {
   if (std::isnan(v)) return "NaN";
   char buf[40];
-  for (int precision = 6; precision <= 17; ++precision) {
+  for (int precision = 6; precision <= 12; ++precision) {
     std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
     if (std::strtod(buf, nullptr) == v) break;
   }
