@@ -170,6 +170,19 @@ void Slicer::Assign(const ExtractedChunk& chunk, ChunkSlices* out) const {
   }
 }
 
+int Slicer::SpecIndexOf(const SliceKey& slice) const {
+  for (size_t s = 0; s < specs_.size(); ++s) {
+    const Spec& spec = specs_[s];
+    if (spec.parts.size() != slice.features.size()) continue;
+    bool same = true;
+    for (size_t p = 0; p < spec.parts.size() && same; ++p) {
+      same = feature_keys_[static_cast<size_t>(spec.parts[p].key)] == slice.features[p].first;
+    }
+    if (same) return static_cast<int>(s);
+  }
+  return -1;
+}
+
 std::vector<std::pair<SliceKey, double>> DropSmallSlices(std::vector<SliceResult>* slices,
                                                          int64_t min_slice_size) {
   std::vector<std::pair<SliceKey, double>> dropped;

@@ -51,6 +51,10 @@ class Slicer {
   // "slicing_specs[1] (island)", "cross_slicing_specs[0] (island x sex)".
   const std::vector<std::string>& spec_names() const { return spec_names_; }
 
+  // Index (into spec_names()) of the first spec whose slices have exactly
+  // the features of `slice`, or -1 (the overall slice, or none).
+  int SpecIndexOf(const SliceKey& slice) const;
+
   // The slices of the chunk's rows. `chunk.slice_values` must be ordered as
   // feature_keys().
   void Assign(const ExtractedChunk& chunk, ChunkSlices* out) const;
