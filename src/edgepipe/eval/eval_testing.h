@@ -74,8 +74,10 @@ inline std::string MakeExample(int64_t i) {
   return data::SerializeDeterministic(ex);
 }
 
-// Writes examples [first, first + n) to `path` (gzip when it ends in .gz).
+// Writes examples [first, first + n) to `path` (gzip when it ends in .gz),
+// creating its folder.
 inline void WriteExamples(const std::string& path, int64_t first, int64_t n) {
+  ASSERT_TRUE(Env::Default()->CreateDirs(Dirname(path)).ok());
   auto w = data::TFRecordWriter::Open(path);
   ASSERT_TRUE(w.ok()) << w.status();
   for (int64_t i = first; i < first + n; ++i) ASSERT_TRUE((*w)->Write(MakeExample(i)).ok());
