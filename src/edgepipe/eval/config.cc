@@ -66,6 +66,42 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
   void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
 
   bool has_error() const { return has_error_; }
+
+  // The protobuf parser reports an error at the token after the offending
+  // one (the field name, the bad value). When the message quotes that token,
+  // move the position back to its last occurrence before the reported one.
+  void PointAtOffendingToken(std::string_view text) {
+    std::string token;
+    for (std::string_view marker : {"no field named \"", "Value: \""}) {
+      const size_t at = message_.find(marker);
+      if (at == std::string::npos) continue;
+      const size_t begin = at + marker.size();
+      const size_t end = message_.find('"', begin);
+      if (end != std::string::npos) token = message_.substr(begin, end - begin);
+      break;
+    }
+    if (token.empty()) return;
+    // Offset of the reported (1-based) line and column.
+    size_t offset = 0;
+    for (int line = 1; line < line_ && offset < text.size(); ++line) {
+      const size_t nl = text.find('\n', offset);
+      if (nl == std::string_view::npos) return;
+      offset = nl + 1;
+    }
+    offset = std::min(text.size(), offset + static_cast<size_t>(column_ - 1));
+    const size_t found = text.substr(0, offset).rfind(token);
+    if (found == std::string_view::npos) return;
+    line_ = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < found; ++i) {
+      if (text[i] == '\n') {
+        ++line_;
+        line_start = i + 1;
+      }
+    }
+    column_ = static_cast<int>(found - line_start) + 1;
+  }
+
   std::string Format(std::string_view source) const {
     return std::string(source) + ":" + std::to_string(line_) + ":" + std::to_string(column_) +
            ": " + message_;
@@ -253,7 +289,10 @@ Result<EvalConfig> ParseEvalConfig(std::string_view text, std::string_view sourc
   parser.RecordErrorsTo(&errors);
   const bool parsed = parser.ParseFromString(std::string(text), &config);
   if (!parsed || errors.has_error()) {
-    if (errors.has_error()) return Status::InvalidArgument(errors.Format(source_name));
+    if (errors.has_error()) {
+      errors.PointAtOffendingToken(text);
+      return Status::InvalidArgument(errors.Format(source_name));
+    }
     return Status::InvalidArgument(std::string(source_name) + ": not a valid EvalConfig");
   }
   Status s = CheckEvalConfig(config);
