@@ -25,8 +25,8 @@ namespace edgepipe::eval {
 // A batch of one model's outputs. Arrays are row-major, owned by the caller,
 // valid for the duration of Add().
 struct BatchView {
-  int64_t size = 0;              // rows in the arrays
-  int num_outputs = 0;           // prediction width: classes, or 1 (binary / regression)
+  int64_t size = 0;                    // rows in the arrays
+  int num_outputs = 0;                 // prediction width: classes, or 1 (binary / regression)
   const float* predictions = nullptr;  // size * num_outputs, as the model outputs them
   // Labels: size values (a class id, or 0/1 for binary) when label_width == 1,
   // or size * num_outputs one-hot / multi-hot values when label_width ==

@@ -121,7 +121,7 @@ struct ModelInfo {
 };
 
 struct EvalResult {
-  std::vector<ModelInfo> models;  // in config order; diff metrics are against models[0]
+  std::vector<ModelInfo> models;    // in config order; diff metrics are against models[0]
   std::vector<SliceResult> slices;  // overall first, then in slicing-spec order
   ValidationResult validation;
   std::string eval_config_text;  // the config used, protobuf text format

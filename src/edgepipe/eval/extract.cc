@@ -1,0 +1,303 @@
+#include "edgepipe/eval/extract.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "edgepipe/data/example.pb.h"
+
+namespace edgepipe::eval {
+namespace {
+
+using FeatureMap = google::protobuf::Map<std::string, tf::Feature>;
+
+std::string Available(const FeatureMap& features) {
+  std::vector<std::string> names;
+  for (const auto& [name, f] : features) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
+
+bool Hidden(const std::string& name) { return name.empty() || name[0] == '.' || name[0] == '_'; }
+
+// The first value of a numeric feature as float, or false (empty / bytes).
+// Sets *count to the number of values.
+int NumericCount(const tf::Feature& f) {
+  switch (f.kind_case()) {
+    case tf::Feature::kFloatList:
+      return f.float_list().value_size();
+    case tf::Feature::kInt64List:
+      return f.int64_list().value_size();
+    default:
+      return -1;  // bytes or no kind
+  }
+}
+
+float NumericAt(const tf::Feature& f, int i) {
+  return f.kind_case() == tf::Feature::kFloatList ? f.float_list().value(i)
+                                                  : static_cast<float>(f.int64_list().value(i));
+}
+
+void AppendValues(const tf::Feature& f, std::vector<std::string>* out) {
+  out->clear();
+  switch (f.kind_case()) {
+    case tf::Feature::kFloatList:
+      for (float v : f.float_list().value()) out->push_back(fmt::format("{:g}", v));
+      break;
+    case tf::Feature::kInt64List:
+      for (int64_t v : f.int64_list().value()) out->push_back(std::to_string(v));
+      break;
+    case tf::Feature::kBytesList:
+      for (const std::string& v : f.bytes_list().value()) out->push_back(v);
+      break;
+    default:
+      break;
+  }
+  if (out->size() > 1) {
+    std::sort(out->begin(), out->end());
+    out->erase(std::unique(out->begin(), out->end()), out->end());
+  }
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ResolveExampleFiles(const std::string& path,
+                                                     const std::string& split, Env* env) {
+  if (!env->Exists(path)) return Status::NotFound("examples " + path + " do not exist");
+  if (!env->IsDirectory(path)) return std::vector<std::string>{path};
+  ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(path));
+  std::vector<std::string> splits;
+  for (const std::string& n : names) {
+    if (n.starts_with("Split-") && env->IsDirectory(JoinPath(path, n))) splits.push_back(n);
+  }
+  std::string dir = path;
+  if (!splits.empty()) {
+    const std::string want = "Split-" + split;
+    if (std::find(splits.begin(), splits.end(), want) == splits.end()) {
+      std::string have;
+      for (const std::string& s : splits) have += (have.empty() ? "" : ", ") + s;
+      return Status::NotFound("examples " + path + " have no " + want + " (splits: " + have + ")");
+    }
+    dir = JoinPath(path, want);
+    ASSIGN_OR_RETURN(names, env->ListDir(dir));
+  }
+  std::vector<std::string> files;
+  for (const std::string& n : names) {
+    const std::string p = JoinPath(dir, n);
+    if (!Hidden(n) && !env->IsDirectory(p)) files.push_back(p);
+  }
+  if (files.empty()) return Status::NotFound("examples folder " + dir + " holds no files");
+  return files;
+}
+
+Result<std::unique_ptr<ExampleReader>> ExampleReader::Open(const std::string& path,
+                                                           const ExampleReaderOptions& options) {
+  ASSIGN_OR_RETURN(std::vector<std::string> files,
+                   ResolveExampleFiles(path, options.split, options.env));
+  return std::unique_ptr<ExampleReader>(new ExampleReader(std::move(files), options.env));
+}
+
+Result<bool> ExampleReader::Next(int64_t max_records, ExampleChunk* chunk) {
+  chunk->records.clear();
+  if (max_records < 1) {
+    return Status::InvalidArgument(fmt::format("chunk size {} must be >= 1", max_records));
+  }
+  while (file_ < files_.size()) {
+    if (reader_ == nullptr) {
+      ASSIGN_OR_RETURN(reader_, data::TFRecordReader::Open(files_[file_], {}, env_));
+      in_file_ = 0;
+    }
+    chunk->file = files_[file_];
+    chunk->first_index = next_index_;
+    chunk->first_in_file = in_file_;
+    std::string_view record;
+    while (static_cast<int64_t>(chunk->records.size()) < max_records) {
+      ASSIGN_OR_RETURN(bool more, reader_->Next(&record));
+      if (!more) {
+        reader_.reset();
+        ++file_;
+        break;
+      }
+      chunk->records.emplace_back(record);
+      ++in_file_;
+      ++next_index_;
+    }
+    if (!chunk->records.empty()) return true;
+  }
+  return false;
+}
+
+Result<Extractor> Extractor::Create(ExtractSpec spec) {
+  if (spec.label_key.empty()) return Status::InvalidArgument("extract: label_key is empty");
+  RETURN_IF_ERROR(data::ValidateFeatureSpecs(spec.features));
+  for (const data::FeatureSpec& f : spec.features) {
+    if (f.type == data::FeatureType::kString) {
+      return Status::InvalidArgument("extract: model feature \"" + f.name +
+                                     "\" is a string feature; models take numeric features");
+    }
+  }
+  return Extractor(std::move(spec));
+}
+
+Result<ExtractedChunk> Extractor::Extract(ExampleChunk&& chunk) {
+  const int64_t n = static_cast<int64_t>(chunk.records.size());
+  ExtractedChunk out;
+  out.size = n;
+  out.file = chunk.file;
+  out.first_in_file = chunk.first_in_file;
+  out.example_ids.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) out.example_ids[static_cast<size_t>(i)] = chunk.first_index + i;
+  const bool has_weight = !spec_.example_weight_key.empty();
+  if (has_weight) out.weights.resize(static_cast<size_t>(n));
+  out.labels.reserve(static_cast<size_t>(n) * static_cast<size_t>(std::max(label_width_, 1)));
+
+  std::vector<int64_t> elements;
+  std::vector<void*> dst;
+  for (const data::FeatureSpec& f : spec_.features) {
+    int64_t count = 1;
+    for (int64_t d : f.shape) count *= d;
+    elements.push_back(count);
+    std::vector<int64_t> shape = {n};
+    shape.insert(shape.end(), f.shape.begin(), f.shape.end());
+    const DType dt = f.type == data::FeatureType::kInt64 ? DType::kInt64 : DType::kFloat32;
+    ASSIGN_OR_RETURN(Array a, Array::Uninitialized(dt, std::move(shape)));
+    dst.push_back(a.raw_data());
+    out.features.arrays.insert_or_assign(f.name, std::move(a));
+  }
+  out.features.size = n;
+  out.slice_values.assign(spec_.slice_keys.size(),
+                          std::vector<std::vector<std::string>>(static_cast<size_t>(n)));
+
+  alignas(16) static thread_local char scratch[1 << 16];
+  google::protobuf::ArenaOptions options;
+  options.initial_block = scratch;
+  options.initial_block_size = sizeof(scratch);
+  google::protobuf::Arena arena(options);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto where = [&] {
+      return fmt::format("{}: example {}", chunk.file, chunk.first_in_file + i);
+    };
+    auto* ex = google::protobuf::Arena::CreateMessage<tf::Example>(&arena);
+    if (!ex->ParseFromString(chunk.records[static_cast<size_t>(i)])) {
+      return Status::DataLoss(where() + ": not a valid serialized tf.Example");
+    }
+    const FeatureMap& fmap = ex->features().feature();
+
+    // Label.
+    auto it = fmap.find(spec_.label_key);
+    if (it == fmap.end()) {
+      return Status::InvalidArgument(where() + ": label \"" + spec_.label_key +
+                                     "\" is missing (features: " + Available(fmap) + ")");
+    }
+    const int count = NumericCount(it->second);
+    if (count < 0) {
+      return Status::InvalidArgument(
+          where() + ": label \"" + spec_.label_key + "\" is " +
+          (it->second.kind_case() == tf::Feature::kBytesList ? "bytes" : "empty") +
+          "; labels must be int64 or float");
+    }
+    if (label_width_ == 0 && count > 0) label_width_ = count;
+    if (count == 0 || count != label_width_) {
+      return Status::InvalidArgument(
+          fmt::format("{}: label \"{}\" has {} values; {} expected (as in the first example)",
+                      where(), spec_.label_key, count, label_width_));
+    }
+    for (int j = 0; j < count; ++j) {
+      const float v = NumericAt(it->second, j);
+      if (!std::isfinite(v)) {
+        return Status::InvalidArgument(
+            fmt::format("{}: label \"{}\" is {}", where(), spec_.label_key, v));
+      }
+      if (count == 1 && spec_.num_classes > 0 &&
+          (v < 0 || v >= static_cast<float>(spec_.num_classes) || v != std::floor(v))) {
+        return Status::OutOfRange(
+            fmt::format("{}: label \"{}\" is {}; class ids must be integers in [0, {}) for a "
+                        "model with {} outputs",
+                        where(), spec_.label_key, v, spec_.num_classes, spec_.num_classes));
+      }
+      out.labels.push_back(v);
+    }
+
+    // Weight.
+    if (has_weight) {
+      auto w = fmap.find(spec_.example_weight_key);
+      if (w == fmap.end()) {
+        return Status::InvalidArgument(where() + ": example weight \"" + spec_.example_weight_key +
+                                       "\" is missing (features: " + Available(fmap) + ")");
+      }
+      if (NumericCount(w->second) != 1) {
+        return Status::InvalidArgument(where() + ": example weight \"" + spec_.example_weight_key +
+                                       "\" must be a single int64 or float value");
+      }
+      const float v = NumericAt(w->second, 0);
+      if (!(v >= 0) || !std::isfinite(v)) {
+        return Status::InvalidArgument(fmt::format("{}: example weight \"{}\" is {}; must be >= 0",
+                                                   where(), spec_.example_weight_key, v));
+      }
+      out.weights[static_cast<size_t>(i)] = v;
+    }
+
+    // Model features.
+    for (size_t k = 0; k < spec_.features.size(); ++k) {
+      const data::FeatureSpec& s = spec_.features[k];
+      auto f = fmap.find(s.name);
+      if (f == fmap.end()) {
+        return Status::InvalidArgument(where() + ": model input feature \"" + s.name +
+                                       "\" is missing (features: " + Available(fmap) + ")");
+      }
+      const int64_t want = elements[k];
+      const int have = NumericCount(f->second);
+      if (have != want) {
+        return Status::InvalidArgument(
+            fmt::format("{}: model input feature \"{}\" has {} {} values; the model needs {}",
+                        where(), s.name, have < 0 ? 0 : have, have < 0 ? "numeric" : "", want));
+      }
+      if (s.type == data::FeatureType::kFloat32) {
+        float* d = static_cast<float*>(dst[k]) + i * want;
+        if (f->second.kind_case() == tf::Feature::kFloatList) {
+          std::memcpy(d, f->second.float_list().value().data(),
+                      static_cast<size_t>(want) * sizeof(float));
+        } else {
+          for (int64_t j = 0; j < want; ++j) {
+            d[j] = static_cast<float>(f->second.int64_list().value(static_cast<int>(j)));
+          }
+        }
+      } else {
+        if (f->second.kind_case() != tf::Feature::kInt64List) {
+          return Status::InvalidArgument(where() + ": model input feature \"" + s.name +
+                                         "\" is float; the model needs int64");
+        }
+        std::memcpy(static_cast<int64_t*>(dst[k]) + i * want, f->second.int64_list().value().data(),
+                    static_cast<size_t>(want) * sizeof(int64_t));
+      }
+    }
+
+    // Slice features: missing stays an empty list.
+    for (size_t k = 0; k < spec_.slice_keys.size(); ++k) {
+      auto f = fmap.find(spec_.slice_keys[k]);
+      if (f != fmap.end()) AppendValues(f->second, &out.slice_values[k][static_cast<size_t>(i)]);
+    }
+    arena.Reset();
+  }
+  out.label_width = std::max(label_width_, 1);
+  if (spec_.keep_serialized) out.records = std::move(chunk.records);
+  return out;
+}
+
+Result<std::vector<std::string>> FeatureNamesOf(std::string_view serialized) {
+  tf::Example ex;
+  if (!ex.ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
+    return Status::InvalidArgument("not a valid serialized tf.Example");
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, f] : ex.features().feature()) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace edgepipe::eval
