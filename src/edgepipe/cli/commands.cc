@@ -4,11 +4,18 @@
 
 namespace edgepipe::cli {
 
+void CommandRegistry::Set(std::function<Status()> action) {
+  action_ = [action = std::move(action)]() -> Result<int> {
+    RETURN_IF_ERROR(action());
+    return kExitOk;
+  };
+}
+
 int CommandRegistry::Run() {
   if (!action_) return kExitUsage;
-  Status s = action_();
-  if (s.ok()) return kExitOk;
-  std::fprintf(stderr, "edgepipe: error: %s\n", s.ToString().c_str());
+  Result<int> code = action_();
+  if (code.ok()) return *code;
+  std::fprintf(stderr, "edgepipe: error: %s\n", code.status().ToString().c_str());
   return kExitError;
 }
 

@@ -1,5 +1,6 @@
 // edgepipe: the command-line entry point. Results go to stdout, logs and
-// progress to stderr. Exit codes: 0 success, 1 error, 2 usage error.
+// progress to stderr. Exit codes: 0 success, 1 error, 2 usage error, 3 an
+// evaluation whose thresholds failed (edgepipe evaluate).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   edgepipe::cli::RegisterExamplesCommand(app, registry);
   edgepipe::cli::RegisterLiteCommand(app, registry);
   edgepipe::cli::RegisterConvertCommand(app, registry);
+  edgepipe::cli::RegisterEvaluateCommand(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
