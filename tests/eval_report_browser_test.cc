@@ -15,7 +15,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -213,6 +212,13 @@ class ReportBrowserTest : public ::testing::Test {
   static inline std::string* png_ = nullptr;
 };
 
+// The integer value of attribute `name` in the tag text, or -1.
+int AttributeInt(const std::string& tag, const std::string& name) {
+  const size_t p = tag.find(" " + name + "=\"");
+  if (p == std::string::npos) return -1;
+  return std::atoi(tag.c_str() + p + name.size() + 3);
+}
+
 // Chromium starts once per process (ctest runs each TEST in its own
 // process), so the checks are steps of one test.
 void CheckScriptRanAndEveryChartDrew(const std::string& dom) {
@@ -221,21 +227,20 @@ void CheckScriptRanAndEveryChartDrew(const std::string& dom) {
   EXPECT_THAT(dom, HasSubstr("data-charts-drawn=\"8\""));
   // Each chart: every mark has a rendered size, and there are as many as the
   // data asks for.
-  std::regex chart(
-      R"re(<svg class="chart (heatmap|line-chart)"[^>]*data-marks="(\d+)" data-drawn="(\d+)")re");
   int heatmaps = 0, line_charts = 0;
-  for (auto it = std::sregex_iterator(dom.begin(), dom.end(), chart); it != std::sregex_iterator();
-       ++it) {
-    const std::string kind = (*it)[1];
-    const int marks = std::stoi((*it)[2]), drawn = std::stoi((*it)[3]);
-    EXPECT_EQ(drawn, marks) << kind;
-    if (kind == "heatmap") {
+  const std::string open = "<svg class=\"chart ";
+  for (size_t p = dom.find(open); p != std::string::npos; p = dom.find(open, p + 1)) {
+    const std::string tag = dom.substr(p, dom.find('>', p) - p);
+    const bool heatmap = tag.compare(open.size(), 8, "heatmap\"") == 0;
+    const int marks = AttributeInt(tag, "data-marks"), drawn = AttributeInt(tag, "data-drawn");
+    EXPECT_EQ(drawn, marks) << tag;
+    if (heatmap) {
       ++heatmaps;
-      EXPECT_EQ(marks, 9);  // 3 x 3 cells
+      EXPECT_EQ(marks, 9) << tag;  // 3 x 3 cells
     } else {
       ++line_charts;
       // Reliability: 2 curves + 2 x 5 dots; thresholds: 4 curves.
-      EXPECT_TRUE(marks == 12 || marks == 4) << marks;
+      EXPECT_TRUE(marks == 12 || marks == 4) << tag;
     }
   }
   EXPECT_EQ(heatmaps, 4);

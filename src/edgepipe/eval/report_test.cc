@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <limits>
+#include <string>
+#include <vector>
 
 #include "edgepipe/core/testing/fault_env.h"
 #include "edgepipe/core/testing/temp_dir.h"
@@ -52,7 +54,11 @@ TEST(ReportTest, IsOneSelfContainedDocument) {
   EXPECT_THAT(html, Not(HasSubstr("url(")));
   EXPECT_THAT(html, Not(HasSubstr("http://www.example")));
   // The only URL is the SVG namespace, which is a name, not a fetch.
-  std::string without_ns = std::regex_replace(html, std::regex("http://www.w3.org/2000/svg"), "");
+  std::string without_ns = html;
+  const std::string ns = "http://www.w3.org/2000/svg";
+  for (size_t p = without_ns.find(ns); p != std::string::npos; p = without_ns.find(ns, p)) {
+    without_ns.erase(p, ns.size());
+  }
   EXPECT_THAT(without_ns, Not(HasSubstr("http")));
 }
 
