@@ -19,7 +19,7 @@ std::string Px(double v) {
 
 // Interpolates from white to `to` by f in [0, 1]; "#rrggbb".
 std::string Shade(std::array<int, 3> to, double f) {
-  f = std::clamp(f, 0.0, 1.0);
+  f = std::isfinite(f) ? std::clamp(f, 0.0, 1.0) : 0.0;
   char buf[8];
   int c[3];
   for (int i = 0; i < 3; ++i) {

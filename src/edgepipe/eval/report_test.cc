@@ -214,6 +214,14 @@ TEST(ReportTest, HeatmapShadesByRowFraction) {
   EXPECT_THAT(svg, HasSubstr("fill=\"#84a8ce\"><title>true 1, predicted 1: 5 (50% of row)"));
 }
 
+TEST(ReportTest, HeatmapOfNonFiniteCountsIsWhite) {
+  ConfusionMatrix m;
+  m.num_classes = 1;
+  m.counts = {std::numeric_limits<double>::quiet_NaN()};
+  const std::string svg = report_internal::ConfusionHeatmapSvg(m, "m");
+  EXPECT_THAT(svg, HasSubstr("fill=\"#ffffff\"><title>true 0, predicted 0: n/a"));
+}
+
 TEST(ReportTest, OversizedOrMalformedMatricesAreDescribedNotDrawn) {
   EvalResult r = testing::SampleEvalResult();
   ConfusionMatrix big;
