@@ -215,11 +215,12 @@ Status RunLineage(const QueryFlags& f) {
   std::set<int64_t> seen;
   RETURN_IF_ERROR(PrintUpstream(*store, f.id, 2, f.depth, seen));
   ASSIGN_OR_RETURN(auto events, store->GetEventsByArtifact(f.id));
-  std::printf("used by:%s\n", events.empty() ? " none" : "");
-  bool any = false;
+  std::vector<pipeline::Event> uses;
   for (const pipeline::Event& ev : events) {
-    if (ev.type != pipeline::EventType::kInput) continue;
-    any = true;
+    if (ev.type == pipeline::EventType::kInput) uses.push_back(ev);
+  }
+  std::printf("used by:%s\n", uses.empty() ? " none" : "");
+  for (const pipeline::Event& ev : uses) {
     ASSIGN_OR_RETURN(ExecutionRecord e, store->GetExecution(ev.execution_id));
     std::printf("  %s as input %s\n", Describe(e).c_str(), ev.key.c_str());
     ASSIGN_OR_RETURN(auto outputs,
@@ -231,7 +232,6 @@ Status RunLineage(const QueryFlags& f) {
       }
     }
   }
-  if (!any && !events.empty()) std::printf("  none\n");
   return Status::Ok();
 }
 
