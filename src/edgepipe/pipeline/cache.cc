@@ -41,6 +41,23 @@ void HashProperties(Sha256& h, const Properties& props) {
   }
 }
 
+// Hashes a file's content, or a folder's tree: sorted names, each entry's
+// content recursively.
+Status HashPath(Sha256& h, const std::string& path, Env* env) {
+  if (env->IsDirectory(path)) {
+    ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(path));
+    Field(h, "dir", std::to_string(names.size()));
+    for (const std::string& name : names) {
+      Field(h, "name", name);
+      RETURN_IF_ERROR(HashPath(h, JoinPath(path, name), env));
+    }
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(Sha256Digest digest, Sha256File(path, env));
+  Field(h, "file_sha256", ToHex(digest));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::string> ComputeCacheKey(const ComponentSpec& spec, std::string_view component_id,
@@ -58,12 +75,10 @@ Result<std::string> ComputeCacheKey(const ComponentSpec& spec, std::string_view 
       if (ps.name != name || !ps.is_file) continue;
       const auto* path = std::get_if<std::string>(&value);
       if (path == nullptr || path->empty()) continue;
-      auto digest = Sha256File(*path, env);
-      if (!digest.ok()) {
-        return digest.status().WithContext(std::string(component_id) +
-                                           ": module file parameter \"" + name + "\"");
+      Status hashed = HashPath(h, *path, env);
+      if (!hashed.ok()) {
+        return hashed.WithContext(std::string(component_id) + ": file parameter \"" + name + "\"");
       }
-      Field(h, "file_sha256", ToHex(*digest));
     }
   }
   Field(h, "inputs", std::to_string(inputs.size()));

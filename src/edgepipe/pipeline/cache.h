@@ -7,7 +7,10 @@
 //   component id and type, the spec's executor_version,
 //   the parameters (sorted by name, typed: int / double (%.17g) / string),
 //   for each parameter whose spec has is_file: the SHA-256 of the file's
-//     CONTENT (so editing a Trainer module reruns the Trainer),
+//     CONTENT (so editing a Trainer module reruns the Trainer); a folder is
+//     hashed as its tree (sorted entry names and contents, recursively), so
+//     an ExampleGen whose input folder is an is_file parameter reruns when
+//     the data changes,
 //   the input artifacts by channel key and index: id, type, uri and
 //     properties.
 // Anything else (pipeline name, root, run id, time, other components) does

@@ -139,6 +139,22 @@ TEST_F(CacheTest, KeyIgnoresInsertionOrderAndUnrelatedThings) {
   EXPECT_EQ(Key(other_default, "Concat.a", params_, inputs_), base);
 }
 
+TEST_F(CacheTest, FolderParameterIsHashedAsItsTree) {
+  const fs::path data = dir_ / "data";
+  fs::create_directories(data / "sub");
+  ASSERT_TRUE(WriteFileAtomic((data / "a.csv").string(), "1,2").ok());
+  ASSERT_TRUE(WriteFileAtomic((data / "sub" / "b.csv").string(), "3,4").ok());
+  params_["module"] = data.string();
+  const std::string base = Key();
+  EXPECT_EQ(Key(), base);
+  ASSERT_TRUE(WriteFileAtomic((data / "sub" / "b.csv").string(), "3,5").ok());
+  EXPECT_NE(Key(), base);
+  ASSERT_TRUE(WriteFileAtomic((data / "sub" / "b.csv").string(), "3,4").ok());
+  EXPECT_EQ(Key(), base);
+  fs::rename(data / "a.csv", data / "c.csv");  // same bytes, another name
+  EXPECT_NE(Key(), base);
+}
+
 TEST_F(CacheTest, MissingModuleFileIsAnErrorNamingIt) {
   params_["module"] = (dir_ / "gone.cc").string();
   auto key = ComputeCacheKey(spec_, "Trainer.mnist", params_, inputs_);

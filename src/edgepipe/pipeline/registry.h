@@ -4,6 +4,10 @@
 //
 //   EDGEPIPE_REGISTER_PIPELINE("mnist", MakeMnistPipeline);
 //
+// (The registering object file must be linked into the binary: a static
+// library member that nothing references is dropped by the linker, so put it
+// in the executable's sources or an OBJECT library, or call a function of it.)
+//
 // A pipeline shared library (built against edgepipe) exports
 //
 //   extern "C" int edgepipe_pipeline_v1(edgepipe::pipeline::Pipeline* out,

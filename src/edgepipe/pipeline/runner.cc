@@ -299,7 +299,8 @@ Status ExecuteAndPublish(RunState& rs, const PlanNode& n, ExecutionRecord& e,
       RETURN_IF_ERROR(rs.env->CreateDirs(a.uri));
     }
   }
-  auto last = std::make_shared<Clock::time_point>(Clock::now());
+  // The first report is shown at once, later ones at most once a second.
+  auto last = std::make_shared<Clock::time_point>(Clock::now() - std::chrono::seconds(10));
   auto progress_mu = std::make_shared<std::mutex>();
   Log* log = rs.log;
   std::string id = d.id;

@@ -323,6 +323,7 @@ TEST_F(RunnerTest, ProgressAndTimesGoToTheLog) {
   auto text = ReadFileToString(log_path);
   ASSERT_TRUE(text.ok());
   EXPECT_THAT(*text, HasSubstr("A: running (execution "));
+  EXPECT_THAT(*text, HasSubstr("A: 50% halfway"));  // the executor's progress
   EXPECT_THAT(*text, HasSubstr("A: done in "));
   EXPECT_THAT(*text, HasSubstr("B: FAILED after "));
   EXPECT_THAT(*text, HasSubstr("C: skipped (B did not complete)"));
