@@ -216,11 +216,14 @@ TEST(WriteEvalResult, FailureAtAnyStepLeavesNoFile) {
   const EvalResult in = SampleResult();
   for (FaultEnv::Op op : {FaultEnv::Op::kOpenForWrite, FaultEnv::Op::kAppend, FaultEnv::Op::kSync,
                           FaultEnv::Op::kRename}) {
-    for (int n = 1; n <= 4; ++n) {
+    for (int n = 1; n <= 8; ++n) {
+      // n > 4: the folder holds an earlier run's files, which go too.
+      const bool earlier_run = n > 4;
       SCOPED_TRACE(std::string(FaultEnv::OpName(op)) + " #" + std::to_string(n));
       TempDir tmp;
+      if (earlier_run) ASSERT_TRUE(WriteEvalResult(in, tmp.path()).ok());
       FaultEnv env;
-      env.FailNth(op, n);
+      env.FailNth(op, earlier_run ? n - 4 : n);
       Status s = WriteEvalResult(in, tmp.path(), &env);
       ASSERT_FALSE(s.ok());
       EXPECT_THAT(s.message(), HasSubstr("injected"));
