@@ -221,7 +221,9 @@ TEST(WriteEvalResult, FailureAtAnyStepLeavesNoFile) {
       const bool earlier_run = n > 4;
       SCOPED_TRACE(std::string(FaultEnv::OpName(op)) + " #" + std::to_string(n));
       TempDir tmp;
-      if (earlier_run) ASSERT_TRUE(WriteEvalResult(in, tmp.path()).ok());
+      if (earlier_run) {
+        ASSERT_TRUE(WriteEvalResult(in, tmp.path()).ok());
+      }
       FaultEnv env;
       env.FailNth(op, earlier_run ? n - 4 : n);
       Status s = WriteEvalResult(in, tmp.path(), &env);
