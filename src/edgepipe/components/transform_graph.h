@@ -48,6 +48,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "edgepipe/core/file.h"
@@ -220,10 +221,12 @@ class TransformGraph {
   const std::vector<TransformOutput>& outputs() const { return outputs_; }
 
  private:
-  friend struct TraceState;
+  void RebuildIndex();  // vocab_index_ from the analyzed vocabularies
   std::vector<data::FeatureSpec> raw_features_;
   std::vector<TransformNode> nodes_;
   std::vector<TransformOutput> outputs_;  // sorted by name
+  // Token -> index per vocabulary node; shared by copies (immutable).
+  std::shared_ptr<const std::map<int, std::unordered_map<std::string, int64_t>>> vocab_index_;
 };
 
 // The artifact: <dir>/transform_graph.json (docs/formats.md, "TransformGraph").
