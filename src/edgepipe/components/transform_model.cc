@@ -60,6 +60,14 @@ class LayerBuilder {
                                    std::to_string(index) + ") " + why +
                                    "; it cannot be embedded into a model or TFLite");
     };
+    // Checked before the inputs, so the error names the op the user wrote.
+    if (n.op == TransformOp::kMul || n.op == TransformOp::kDiv) {
+      return unimplemented("multiplies or divides two columns (no layer does)");
+    }
+    if (n.op == TransformOp::kVocabulary) return unimplemented("looks up strings in a vocabulary");
+    if (n.op == TransformOp::kBucketize) {
+      return unimplemented("is a step function (no layer does it exactly)");
+    }
     if (n.type == data::FeatureType::kString) return unimplemented("yields strings");
     std::vector<SymbolicTensor> in;
     for (int i : n.inputs) {
@@ -104,11 +112,9 @@ class LayerBuilder {
       }
       case TransformOp::kMul:
       case TransformOp::kDiv:
-        return unimplemented("multiplies or divides two columns (no layer does)");
       case TransformOp::kVocabulary:
-        return unimplemented("looks up strings in a vocabulary");
       case TransformOp::kBucketize:
-        return unimplemented("is a step function (no layer does it exactly)");
+        return Status::Internal("unreachable");
     }
     built_.emplace(index, out);
     return out;
