@@ -49,3 +49,19 @@ endif()
 if(TARGET components_trainer_test)
   add_dependencies(components_trainer_test ${_pipeline_modules} ${_trainer_modules})
 endif()
+
+# components/transform_test: preprocessing_fn modules (EDGEPIPE_PREPROCESSING_FN).
+set(_src "${CMAKE_SOURCE_DIR}/src/edgepipe/components/testdata/preprocessing_fn_module.cc")
+set(_transform_modules)
+foreach(variant good throw)
+  string(TOUPPER ${variant} _upper)
+  edgepipe_test_module(preprocessing_fn_${variant} SRCS ${_src} DEPS edgepipe::edgepipe
+                       DEFINES PREPROCESSING_FN_${_upper})
+  list(APPEND _transform_modules preprocessing_fn_${variant})
+endforeach()
+if(TARGET components_transform_test)
+  target_compile_definitions(components_transform_test PRIVATE
+    EDGEPIPE_TEST_MODULE_DIR="${EDGEPIPE_TEST_MODULE_DIR}")
+  set_target_properties(components_transform_test PROPERTIES ENABLE_EXPORTS ON)
+  add_dependencies(components_transform_test ${_transform_modules} test_module_good)
+endif()

@@ -7,10 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "edgepipe/components/trainer_module.h"
 #include "edgepipe/data/example.pb.h"
 #include "edgepipe/data/example_util.h"
 #include "edgepipe/data/tfrecord.h"
 #include "edgepipe/nn/dataset_input.h"
+#include "edgepipe/pipeline/module.h"
 
 namespace edgepipe::components {
 
@@ -130,6 +132,26 @@ Result<PreprocessingFn> FindPreprocessingFn(std::string_view name) {
   return Status::NotFound("preprocessing_fn \"" + std::string(name) +
                           "\" is not registered (registered: " + (names.empty() ? "none" : names) +
                           ")");
+}
+
+Result<PreprocessingFn> LoadPreprocessingFn(const std::string& module_file, Env* env) {
+  std::string library = module_file;
+  if (IsModuleSource(module_file)) {
+    ASSIGN_OR_RETURN(library, BuildModule(module_file, DefaultModuleBuildOptions(), env));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<pipeline::Module> module, pipeline::Module::Open(library, env));
+  RETURN_IF_ERROR(
+      module->CheckAbiVersion(kPreprocessingFnAbiVersionSymbol, kPreprocessingFnAbiVersion));
+  PreprocessingFnEntry* entry = nullptr;
+  RETURN_IF_ERROR(module->FindFunction(kPreprocessingFnSymbol, &entry));
+  // The library stays loaded for the life of the process (pipeline/module.h).
+  return PreprocessingFn([entry, module_file](const Inputs& in) {
+    std::map<std::string, Column> out;
+    Status s;
+    entry(&in, &out, &s);
+    if (!s.ok()) in.Error(module_file + ": " + s.message());
+    return out;
+  });
 }
 
 Result<std::vector<data::FeatureSpec>> InferRawFeatureSpecs(const std::vector<std::string>& files,
@@ -298,15 +320,19 @@ class TransformExecutor final : public pipeline::Executor {
   Status Do(pipeline::ExecutionContext& context) override {
     const std::string fn_name = StringParam(context.params, "preprocessing_fn");
     const std::string module = StringParam(context.params, "module_file");
+    if (!module.empty() && !fn_name.empty()) {
+      return Status::InvalidArgument("Transform: set preprocessing_fn \"" + fn_name +
+                                     "\" or module_file \"" + module + "\", not both");
+    }
+    PreprocessingFn fn;
     if (!module.empty()) {
-      return Status::Unimplemented("Transform: module_file \"" + module +
-                                   "\": loading a preprocessing_fn from a module is not "
-                                   "supported yet; register it and pass preprocessing_fn");
+      ASSIGN_OR_RETURN(fn, LoadPreprocessingFn(module, context.env));
+    } else if (fn_name.empty()) {
+      return Status::InvalidArgument(
+          "Transform: set the preprocessing_fn or module_file parameter");
+    } else {
+      ASSIGN_OR_RETURN(fn, FindPreprocessingFn(fn_name));
     }
-    if (fn_name.empty()) {
-      return Status::InvalidArgument("Transform: set the preprocessing_fn parameter");
-    }
-    ASSIGN_OR_RETURN(PreprocessingFn fn, FindPreprocessingFn(fn_name));
     TransformOptions options;
     ASSIGN_OR_RETURN(options.examples, SingleUri(context.inputs, "examples"));
     ASSIGN_OR_RETURN(options.transform_graph, SingleUri(context.outputs, "transform_graph"));

@@ -3,10 +3,18 @@
 // Inputs: examples (Examples: Split-<name>/ TFRecord shards, as ExampleGen
 // writes), schema (Schema, optional; not read yet: raw feature specs are
 // inferred from the train split, see InferRawFeatureSpecs).
-// Params: preprocessing_fn (the name of a function registered with
-// RegisterPreprocessingFn), module_file (reserved for a C++ module exporting a
-// preprocessing_fn; Unimplemented until module loading lands), analyze_split
-// (default "train").
+// Params (exactly one of the first two): preprocessing_fn (the name of a
+// function registered with RegisterPreprocessingFn), module_file (a shared
+// library, or a C++ source built like a Trainer module, exporting
+// EDGEPIPE_PREPROCESSING_FN; its content is part of the cache key),
+// analyze_split (default "train").
+//
+// A module file:
+//   std::map<std::string, Column> Preprocess(const Inputs& in) { ... }
+//   EDGEPIPE_PREPROCESSING_FN(Preprocess)
+// Note: a registered function is known to the cache by its name only;
+// changing its code does not invalidate cached Transform runs (a module_file
+// does, by content).
 // Outputs:
 //   transform_graph/transform_graph.json            the analyzed graph
 //   transformed_examples/Split-<name>/data_tfrecord-00000-of-00001.gz
@@ -15,6 +23,8 @@
 #define EDGEPIPE_COMPONENTS_TRANSFORM_H_
 
 #include <cstdint>
+#include <exception>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +45,39 @@ namespace edgepipe::components {
 Status RegisterPreprocessingFn(std::string name, PreprocessingFn fn);
 // The function registered as `name`; NotFound listing the registered names.
 Result<PreprocessingFn> FindPreprocessingFn(std::string_view name);
+
+// --- preprocessing_fn modules ----------------------------------------------
+
+// The C entry point EDGEPIPE_PREPROCESSING_FN exports: *out = fn(*in); an
+// exception escaping fn becomes an Internal *status.
+using PreprocessingFnEntry = void(const Inputs* in, std::map<std::string, Column>* out,
+                                  Status* status);
+inline constexpr int64_t kPreprocessingFnAbiVersion = 1;
+inline constexpr char kPreprocessingFnSymbol[] = "edgepipe_preprocessing_fn_v1";
+inline constexpr char kPreprocessingFnAbiVersionSymbol[] = "edgepipe_preprocessing_fn_abi_version";
+
+namespace internal {
+inline Status CallPreprocessingFn(std::map<std::string, Column> (*fn)(const Inputs&),
+                                  const Inputs* in, std::map<std::string, Column>* out) {
+  try {
+    *out = fn(*in);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("preprocessing_fn threw an exception: ") + e.what());
+  } catch (...) {
+    return Status::Internal("preprocessing_fn threw an exception that is not a std::exception");
+  }
+}
+}  // namespace internal
+
+// Loads the preprocessing_fn of a module: a shared library exporting
+// EDGEPIPE_PREPROCESSING_FN, or a C++ source (.cc) first built with
+// BuildModule (components/trainer_module.h, DefaultModuleBuildOptions()).
+// Errors name the file: NotFound, not loadable, no preprocessing_fn symbol,
+// an ABI version other than kPreprocessingFnAbiVersion, a failed build. An
+// error or exception inside the function fails the trace with its message.
+Result<PreprocessingFn> LoadPreprocessingFn(const std::string& module_file,
+                                            Env* env = Env::Default());
 
 // The raw feature specs of the examples in `files` (TFRecord, plain or gzip):
 // each feature's kind from the first record holding it and its shape from
@@ -80,5 +123,17 @@ pipeline::Node Transform(const pipeline::Channel& examples,
                          std::string preprocessing_fn_name);
 
 }  // namespace edgepipe::components
+
+// Exports `fn` (std::map<std::string, Column>(const Inputs&)) from a module.
+#define EDGEPIPE_PREPROCESSING_FN(fn)                                                      \
+  extern "C" __attribute__((visibility("default"))) int64_t                                \
+  edgepipe_preprocessing_fn_abi_version() {                                                \
+    return ::edgepipe::components::kPreprocessingFnAbiVersion;                             \
+  }                                                                                        \
+  extern "C" __attribute__((visibility("default"))) void edgepipe_preprocessing_fn_v1(     \
+      const ::edgepipe::components::Inputs* in,                                            \
+      std::map<std::string, ::edgepipe::components::Column>* out, ::edgepipe::Status* s) { \
+    *s = ::edgepipe::components::internal::CallPreprocessingFn(fn, in, out);               \
+  }
 
 #endif  // EDGEPIPE_COMPONENTS_TRANSFORM_H_

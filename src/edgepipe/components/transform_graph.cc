@@ -254,6 +254,10 @@ Column Inputs::operator[](std::string_view name) const {
   return state_->Add(std::move(n));
 }
 
+Column Inputs::Error(std::string message) const {
+  return state_->Fail(Status::InvalidArgument(std::move(message)));
+}
+
 namespace tft {
 
 Column ScaleByMinMax(const Column& x, double output_min, double output_max) {

@@ -150,6 +150,10 @@ class Inputs {
   explicit Inputs(std::shared_ptr<TraceState> state) : state_(std::move(state)) {}
   // The raw feature `name`; an unknown name gives an error column.
   Column operator[](std::string_view name) const;
+  // Fails the trace with `message` (Trace returns InvalidArgument
+  // "preprocessing_fn: <message>" unless an error came first); returns an
+  // error column.
+  Column Error(std::string message) const;
 
  private:
   std::shared_ptr<TraceState> state_;

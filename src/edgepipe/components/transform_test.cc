@@ -162,8 +162,10 @@ TEST_F(TransformComponentTest, ParameterAndInputErrorsAreNamed) {
   EXPECT_THAT(s.message(), HasSubstr("transform_test_fn"));
 
   c = Context();
-  c.params["module_file"] = std::string("prep.cc");
-  EXPECT_EQ(NewTransformExecutor()->Do(c).code(), StatusCode::kUnimplemented);
+  c.params["module_file"] = std::string("prep.so");
+  s = NewTransformExecutor()->Do(c);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("not both"));
 
   c = Context();
   c.inputs["examples"][0].uri = dir_.Join("missing");
@@ -173,6 +175,45 @@ TEST_F(TransformComponentTest, ParameterAndInputErrorsAreNamed) {
 
   EXPECT_EQ(RegisterPreprocessingFn("transform_test_fn", TestFn).code(),
             StatusCode::kAlreadyExists);
+}
+
+TEST_F(TransformComponentTest, ModuleFileGivesTheSameOutputAsTheRegisteredFn) {
+  pipeline::ExecutionContext c = Context("");
+  c.params["module_file"] = std::string(EDGEPIPE_TEST_MODULE_DIR "/preprocessing_fn_good.so");
+  Status s = NewTransformExecutor()->Do(c);
+  ASSERT_TRUE(s.ok()) << s;
+  auto from_module = LoadTransformGraph(dir_.Join("graph"));
+  ASSERT_TRUE(from_module.ok()) << from_module.status();
+  const std::vector<std::string> module_eval = ReadRecords(dir_.Join("out/Split-eval"));
+
+  TransformOptions o;
+  o.examples = examples_;
+  o.transform_graph = dir_.Join("g2");
+  o.transformed_examples = dir_.Join("o2");
+  ASSERT_TRUE(RunTransform(TestFn, o).ok());
+  auto registered = LoadTransformGraph(dir_.Join("g2"));
+  ASSERT_TRUE(registered.ok());
+  EXPECT_EQ(TransformGraphToJson(*from_module), TransformGraphToJson(*registered));
+  EXPECT_EQ(module_eval, ReadRecords(dir_.Join("o2/Split-eval")));
+}
+
+TEST_F(TransformComponentTest, BadModulesAreNamed) {
+  auto thrower = LoadPreprocessingFn(EDGEPIPE_TEST_MODULE_DIR "/preprocessing_fn_throw.so");
+  ASSERT_TRUE(thrower.ok()) << thrower.status();
+  auto traced = TransformGraph::Trace(*thrower, testing::RawSpecs());
+  EXPECT_EQ(traced.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(traced.status().message(), HasSubstr("preprocessing_fn_throw.so"));
+  EXPECT_THAT(traced.status().message(), HasSubstr("boom from preprocessing_fn"));
+
+  auto no_fn = LoadPreprocessingFn(EDGEPIPE_TEST_MODULE_DIR "/test_module_good.so");
+  EXPECT_EQ(no_fn.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(no_fn.status().message(), HasSubstr("edgepipe_preprocessing_fn_abi_version"));
+
+  pipeline::ExecutionContext c = Context("");
+  c.params["module_file"] = dir_.Join("missing.so");
+  Status s = NewTransformExecutor()->Do(c);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_THAT(s.message(), HasSubstr("missing.so"));
 }
 
 TEST_F(TransformComponentTest, UnknownFeatureInPreprocessingFnIsNamed) {
