@@ -355,16 +355,32 @@ std::unique_ptr<pipeline::Executor> NewTransformExecutor() {
   return std::make_unique<TransformExecutor>();
 }
 
-pipeline::Node Transform(const pipeline::Channel& examples,
-                         const std::optional<pipeline::Channel>& schema,
-                         std::string preprocessing_fn_name) {
+namespace {
+
+pipeline::Node MakeTransformNode(const pipeline::Channel& examples,
+                                 const std::optional<pipeline::Channel>& schema,
+                                 std::string fn_name, std::string module_file) {
   std::map<std::string, pipeline::Channel, std::less<>> inputs = {{"examples", examples}};
   if (schema) inputs.emplace("schema", *schema);
-  pipeline::Params params = {{"preprocessing_fn", std::move(preprocessing_fn_name)},
-                             {"module_file", std::string()},
+  pipeline::Params params = {{"preprocessing_fn", std::move(fn_name)},
+                             {"module_file", std::move(module_file)},
                              {"analyze_split", std::string("train")}};
   return pipeline::Node(TransformSpec(), NewTransformExecutor, std::move(params),
                         std::move(inputs));
+}
+
+}  // namespace
+
+pipeline::Node Transform(const pipeline::Channel& examples,
+                         const std::optional<pipeline::Channel>& schema,
+                         std::string preprocessing_fn_name) {
+  return MakeTransformNode(examples, schema, std::move(preprocessing_fn_name), "");
+}
+
+pipeline::Node TransformWithModule(const pipeline::Channel& examples,
+                                   const std::optional<pipeline::Channel>& schema,
+                                   std::string module_file) {
+  return MakeTransformNode(examples, schema, "", std::move(module_file));
 }
 
 }  // namespace edgepipe::components

@@ -121,6 +121,10 @@ std::unique_ptr<pipeline::Executor> NewTransformExecutor();
 pipeline::Node Transform(const pipeline::Channel& examples,
                          const std::optional<pipeline::Channel>& schema,
                          std::string preprocessing_fn_name);
+// The same with the preprocessing_fn of a module file (see LoadPreprocessingFn).
+pipeline::Node TransformWithModule(const pipeline::Channel& examples,
+                                   const std::optional<pipeline::Channel>& schema,
+                                   std::string module_file);
 
 }  // namespace edgepipe::components
 

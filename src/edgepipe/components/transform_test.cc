@@ -281,6 +281,11 @@ TEST(TransformSpecTest, DslNodeHasTheComponentsShape) {
     EXPECT_TRUE(declared) << name;
   }
   EXPECT_NE(t.data()->make_executor(), nullptr);
+  pipeline::Node m =
+      TransformWithModule(gen.outputs()["examples"], gen.outputs()["examples"], "prep.cc");
+  EXPECT_EQ(std::get<std::string>(m.data()->params.at("module_file")), "prep.cc");
+  EXPECT_EQ(std::get<std::string>(m.data()->params.at("preprocessing_fn")), "");
+  EXPECT_EQ(m.data()->inputs.count("schema"), 1u);
 }
 
 }  // namespace
