@@ -11,7 +11,8 @@ function(edgepipe_target_defaults target)
   target_compile_options(${target} PRIVATE ${EDGEPIPE_WARNINGS})
   target_include_directories(${target} PUBLIC
     $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/src>
-    $<BUILD_INTERFACE:${CMAKE_BINARY_DIR}/src>)
+    $<BUILD_INTERFACE:${CMAKE_BINARY_DIR}/src>
+    $<INSTALL_INTERFACE:include>)
 endfunction()
 
 # edgepipe_layer(<name> DEPS <targets...>)
@@ -31,6 +32,8 @@ function(edgepipe_layer name)
   endif()
   add_library(edgepipe_${name} STATIC ${srcs} ${ARG_EXTRA_SRCS})
   add_library(edgepipe::${name} ALIAS edgepipe_${name})
+  # Installed as edgepipe::<name> too (root CMakeLists.txt, install rules).
+  set_target_properties(edgepipe_${name} PROPERTIES EXPORT_NAME ${name})
   edgepipe_target_defaults(edgepipe_${name})
   target_link_libraries(edgepipe_${name} PUBLIC ${ARG_DEPS})
   if(EDGEPIPE_BUILD_TESTS)

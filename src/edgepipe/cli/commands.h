@@ -35,6 +35,8 @@ void RegisterExamplesCommand(CLI::App& app, CommandRegistry& registry);
 void RegisterLiteCommand(CLI::App& app, CommandRegistry& registry);
 void RegisterConvertCommand(CLI::App& app, CommandRegistry& registry);
 void RegisterEvaluateCommand(CLI::App& app, CommandRegistry& registry);
+// run, runs list, artifacts list|show, lineage (pipeline_commands.cc).
+void RegisterPipelineCommands(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace edgepipe::cli
 

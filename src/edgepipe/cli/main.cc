@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   edgepipe::cli::RegisterLiteCommand(app, registry);
   edgepipe::cli::RegisterConvertCommand(app, registry);
   edgepipe::cli::RegisterEvaluateCommand(app, registry);
+  edgepipe::cli::RegisterPipelineCommands(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

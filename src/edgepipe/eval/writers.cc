@@ -477,16 +477,17 @@ Status WriteEvalResult(const EvalResult& result, const std::string& dir, Env* en
       {kValidationsFile, ValidationToJson(result.validation).dump(2) + "\n"},
       {kConfigFile, result.eval_config_text},
   };
-  std::vector<std::string> written;
   for (const auto& [name, contents] : files) {
-    const std::string path = JoinPath(dir, name);
-    Status s = WriteFileAtomic(path, contents, env);
+    Status s = WriteFileAtomic(JoinPath(dir, name), contents, env);
     if (!s.ok()) {
-      // Leave no partial set behind: a reader would mix old and new files.
-      for (const std::string& done : written) env->RemoveFile(done).IgnoreError();
+      // Leave no partial set behind (new files beside old ones from an
+      // earlier run): remove all four.
+      for (const auto& [other, unused] : files) {
+        const std::string path = JoinPath(dir, other);
+        if (env->Exists(path)) env->RemoveFile(path).IgnoreError();
+      }
       return s;
     }
-    written.push_back(path);
   }
   return Status::Ok();
 }

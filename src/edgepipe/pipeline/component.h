@@ -90,8 +90,19 @@ struct ComponentSpec {
 Status ValidateParams(const ComponentSpec& spec, const Params& params,
                       std::string_view component_id);
 
+// ValidateParams after filling in defaults and widening int values of double
+// parameters to double: the parameters an executor sees.
+Result<Params> ResolveParams(const ComponentSpec& spec, const Params& params,
+                             std::string_view component_id);
+
+// "int" | "double" | "string".
+std::string_view ParamTypeName(ParamType type);
+
 // What an executor gets. Output artifacts have their type and uri set and
 // their folder exists and is empty; the executor may set output properties.
+// The runner (runner.h) hands out a staging folder as the output uri
+// (`<final uri>.tmp`) and renames it to the final uri after Do() succeeded,
+// so an executor must not write its own output uri into its files.
 struct ExecutionContext {
   std::string component_id;  // "Trainer.mnist_lite"
   int64_t execution_id = 0;

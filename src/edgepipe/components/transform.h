@@ -1,0 +1,143 @@
+// Transform: the pipeline component (TFX's Transform).
+//
+// Inputs: examples (Examples: Split-<name>/ TFRecord shards, as ExampleGen
+// writes), schema (Schema, optional; not read yet: raw feature specs are
+// inferred from the train split, see InferRawFeatureSpecs).
+// Params (exactly one of the first two): preprocessing_fn (the name of a
+// function registered with RegisterPreprocessingFn), module_file (a shared
+// library, or a C++ source built like a Trainer module, exporting
+// EDGEPIPE_PREPROCESSING_FN; its content is part of the cache key),
+// analyze_split (default "train").
+//
+// A module file:
+//   std::map<std::string, Column> Preprocess(const Inputs& in) { ... }
+//   EDGEPIPE_PREPROCESSING_FN(Preprocess)
+// Note: a registered function is known to the cache by its name only;
+// changing its code does not invalidate cached Transform runs (a module_file
+// does, by content).
+// Outputs:
+//   transform_graph/transform_graph.json            the analyzed graph
+//   transformed_examples/Split-<name>/data_tfrecord-00000-of-00001.gz
+//   transformed_examples/transform.json              splits and counts
+#ifndef EDGEPIPE_COMPONENTS_TRANSFORM_H_
+#define EDGEPIPE_COMPONENTS_TRANSFORM_H_
+
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "edgepipe/components/transform_graph.h"
+#include "edgepipe/core/file.h"
+#include "edgepipe/core/status.h"
+#include "edgepipe/data/feature_spec.h"
+#include "edgepipe/pipeline/component.h"
+
+namespace edgepipe::components {
+
+// Registers `fn` under `name` for the component's preprocessing_fn param.
+// Thread-safe. AlreadyExists when the name is taken by another call
+// (re-registering is an error so that two modules cannot silently clash).
+Status RegisterPreprocessingFn(std::string name, PreprocessingFn fn);
+// The function registered as `name`; NotFound listing the registered names.
+Result<PreprocessingFn> FindPreprocessingFn(std::string_view name);
+
+// --- preprocessing_fn modules ----------------------------------------------
+
+// The C entry point EDGEPIPE_PREPROCESSING_FN exports: *out = fn(*in); an
+// exception escaping fn becomes an Internal *status.
+using PreprocessingFnEntry = void(const Inputs* in, std::map<std::string, Column>* out,
+                                  Status* status);
+inline constexpr int64_t kPreprocessingFnAbiVersion = 1;
+inline constexpr char kPreprocessingFnSymbol[] = "edgepipe_preprocessing_fn_v1";
+inline constexpr char kPreprocessingFnAbiVersionSymbol[] = "edgepipe_preprocessing_fn_abi_version";
+
+namespace internal {
+inline Status CallPreprocessingFn(std::map<std::string, Column> (*fn)(const Inputs&),
+                                  const Inputs* in, std::map<std::string, Column>* out) {
+  try {
+    *out = fn(*in);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("preprocessing_fn threw an exception: ") + e.what());
+  } catch (...) {
+    return Status::Internal("preprocessing_fn threw an exception that is not a std::exception");
+  }
+}
+}  // namespace internal
+
+// Loads the preprocessing_fn of a module: a shared library exporting
+// EDGEPIPE_PREPROCESSING_FN, or a C++ source (.cc) first built with
+// BuildModule (components/trainer_module.h, DefaultModuleBuildOptions()).
+// Errors name the file: NotFound, not loadable, no preprocessing_fn symbol,
+// an ABI version other than kPreprocessingFnAbiVersion, a failed build. An
+// error or exception inside the function fails the trace with its message.
+Result<PreprocessingFn> LoadPreprocessingFn(const std::string& module_file,
+                                            Env* env = Env::Default());
+
+// The raw feature specs of the examples in `files` (TFRecord, plain or gzip):
+// each feature's kind from the first record holding it and its shape from
+// its value count ({} for one value, {n} otherwise); features missing from
+// some records, or whose count varies, get no default and fail at parse time
+// naming the record. InvalidArgument when there are no records.
+// `max_records` bounds the scan (0 = all).
+Result<std::vector<data::FeatureSpec>> InferRawFeatureSpecs(const std::vector<std::string>& files,
+                                                            int64_t max_records = 1000,
+                                                            Env* env = Env::Default());
+
+struct TransformOptions {
+  std::string examples;  // the input Examples folder (Split-* inside)
+  std::string analyze_split = "train";
+  std::string transform_graph;       // output folder (exists or is created)
+  std::string transformed_examples;  // output folder (exists or is created)
+  // When empty, inferred from the analyze split (InferRawFeatureSpecs).
+  std::vector<data::FeatureSpec> raw_features;
+  int64_t batch_size = 256;
+  int gzip_level = 1;
+};
+
+struct TransformSummary {
+  std::vector<std::string> splits;
+  std::vector<int64_t> counts;  // transformed records per split
+};
+
+// The component's work outside the pipeline: traces `fn`, analyzes the
+// analyze split, saves the graph and writes every split transformed. Errors
+// name the split, the file and the record. An empty analyze split is
+// FailedPrecondition.
+Result<TransformSummary> RunTransform(const PreprocessingFn& fn, const TransformOptions& options,
+                                      Env* env = Env::Default());
+
+// The component spec ("Transform") and its executor.
+pipeline::ComponentSpec TransformSpec();
+std::unique_ptr<pipeline::Executor> NewTransformExecutor();
+
+// The DSL node: Transform(example_gen.outputs()["examples"], schema,
+// "mnist_preprocessing"). `schema` may be std::nullopt.
+pipeline::Node Transform(const pipeline::Channel& examples,
+                         const std::optional<pipeline::Channel>& schema,
+                         std::string preprocessing_fn_name);
+// The same with the preprocessing_fn of a module file (see LoadPreprocessingFn).
+pipeline::Node TransformWithModule(const pipeline::Channel& examples,
+                                   const std::optional<pipeline::Channel>& schema,
+                                   std::string module_file);
+
+}  // namespace edgepipe::components
+
+// Exports `fn` (std::map<std::string, Column>(const Inputs&)) from a module.
+#define EDGEPIPE_PREPROCESSING_FN(fn)                                                      \
+  extern "C" __attribute__((visibility("default"))) int64_t                                \
+  edgepipe_preprocessing_fn_abi_version() {                                                \
+    return ::edgepipe::components::kPreprocessingFnAbiVersion;                             \
+  }                                                                                        \
+  extern "C" __attribute__((visibility("default"))) void edgepipe_preprocessing_fn_v1(     \
+      const ::edgepipe::components::Inputs* in,                                            \
+      std::map<std::string, ::edgepipe::components::Column>* out, ::edgepipe::Status* s) { \
+    *s = ::edgepipe::components::internal::CallPreprocessingFn(fn, in, out);               \
+  }
+
+#endif  // EDGEPIPE_COMPONENTS_TRANSFORM_H_
