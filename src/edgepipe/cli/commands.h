@@ -29,6 +29,8 @@ void RegisterExampleGenCommand(CLI::App& app, CommandRegistry& registry);
 void RegisterExamplesCommand(CLI::App& app, CommandRegistry& registry);
 void RegisterLiteCommand(CLI::App& app, CommandRegistry& registry);
 void RegisterConvertCommand(CLI::App& app, CommandRegistry& registry);
+// `stats show`, `schema show`, `anomalies show`.
+void RegisterStatsCommands(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace edgepipe::cli
 

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   edgepipe::cli::RegisterExamplesCommand(app, registry);
   edgepipe::cli::RegisterLiteCommand(app, registry);
   edgepipe::cli::RegisterConvertCommand(app, registry);
+  edgepipe::cli::RegisterStatsCommands(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "edgepipe/components/statistics_gen.h"
 #include "edgepipe/core/file.h"
 #include "edgepipe/data/example.pb.h"
 #include "edgepipe/data/example_util.h"
@@ -28,7 +29,9 @@ inline void WriteExamplesSplit(const std::string& dir, const std::string& split,
   for (int i = 0; i < num_shards; ++i) {
     char name[64];
     std::snprintf(name, sizeof(name), "data_tfrecord-%05d-of-%05d.gz", i, num_shards);
-    auto w = data::TFRecordWriter::Open(JoinPath(split_dir, name), {.gzip_level = 1});
+    data::TFRecordWriterOptions options;
+    options.gzip_level = 1;
+    auto w = data::TFRecordWriter::Open(JoinPath(split_dir, name), options);
     ASSERT_TRUE(w.ok()) << w.status();
     writers.push_back(std::move(*w));
   }
@@ -56,6 +59,14 @@ struct ExampleBuilder {
   }
   tf::Example Build() const { return ex; }
 };
+
+// Options of RunStatisticsGen over all splits of `examples`.
+inline StatisticsGenOptions StatsGenOptions(std::string examples, std::string output) {
+  StatisticsGenOptions o;
+  o.examples = std::move(examples);
+  o.output = std::move(output);
+  return o;
+}
 
 inline pipeline::Artifact MakeArtifact(std::string_view type, std::string uri,
                                        pipeline::Properties properties = {}) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "edgepipe/components/component_util.h"
+#include "edgepipe/components/example_sources.h"
 #include "edgepipe/core/thread_pool.h"
 #include "edgepipe/data/tfrecord.h"
 
@@ -107,12 +108,8 @@ Result<StatisticsGenSummary> RunStatisticsGen(const StatisticsGenOptions& option
   for (size_t g = 0; g < splits.size(); ++g) {
     std::string dir = SplitDir(options.examples, splits[g]);
     if (!env->IsDirectory(dir)) return Status::NotFound(dir + ": split folder does not exist");
-    ASSIGN_OR_RETURN(std::vector<std::string> files, env->ListDir(dir));
-    for (const std::string& f : files) {
-      if (f.starts_with(".")) continue;
-      std::string path = JoinPath(dir, f);
-      if (!env->IsDirectory(path)) tasks.push_back({g, path});
-    }
+    ASSIGN_OR_RETURN(std::vector<std::string> files, ListExampleFiles(dir, env));
+    for (std::string& f : files) tasks.push_back({g, std::move(f)});
   }
   ASSIGN_OR_RETURN(auto groups, AccumulateGroups(tasks, splits.size(), options.stats, env));
 

@@ -65,7 +65,7 @@ TEST(StatisticsAccumulatorTest, NumericStatisticsOfKnownValues) {
 
 TEST(StatisticsAccumulatorTest, HistogramPutsEachValueInItsBucket) {
   // Values 0, 0, 0, 1, 10 in [0, 10]: buckets of width 1; 10 is in the last.
-  StatisticsAccumulator acc({.num_histogram_buckets = 10});
+  StatisticsAccumulator acc;  // 10 buckets by default
   for (int64_t v : {0, 0, 0, 1, 10})
     ASSERT_TRUE(acc.Add(ExampleBuilder().Ints("k", {v}).Build()).ok());
   auto s = acc.Finish("d");
@@ -80,7 +80,8 @@ TEST(StatisticsAccumulatorTest, ConstantFeatureHasOneBucket) {
   StatisticsAccumulator acc;
   for (int i = 0; i < 4; ++i)
     ASSERT_TRUE(acc.Add(ExampleBuilder().Floats("c", {2.5f}).Build()).ok());
-  const auto& n = FindFeature(acc.Finish("d"), "c")->num_stats();
+  auto stats = acc.Finish("d");
+  const auto& n = FindFeature(stats, "c")->num_stats();
   ASSERT_EQ(n.histograms(0).buckets_size(), 1);
   EXPECT_EQ(n.histograms(0).buckets(0).sample_count(), 4);
   EXPECT_EQ(n.std_dev(), 0);
@@ -108,7 +109,9 @@ TEST(StatisticsAccumulatorTest, PresenceAndValueCounts) {
 }
 
 TEST(StatisticsAccumulatorTest, StringTopValuesAndRankHistogram) {
-  StatisticsAccumulator acc({.num_top_values = 2});
+  StatisticsOptions options;
+  options.num_top_values = 2;
+  StatisticsAccumulator acc(options);
   for (const char* v : {"b", "a", "c", "a", "b", "a", "dd"}) {
     ASSERT_TRUE(acc.Add(ExampleBuilder().Bytes("s", {v}).Build()).ok());
   }
@@ -133,7 +136,8 @@ TEST(StatisticsAccumulatorTest, NonUtf8BytesAreBytes) {
   StatisticsAccumulator acc;
   ASSERT_TRUE(acc.Add(ExampleBuilder().Bytes("b", {std::string("\xff\x00\x01", 3)}).Build()).ok());
   ASSERT_TRUE(acc.Add(ExampleBuilder().Bytes("b", {"xy"}).Build()).ok());
-  const auto* f = FindFeature(acc.Finish("d"), "b");
+  auto stats = acc.Finish("d");
+  const auto* f = FindFeature(stats, "b");
   EXPECT_EQ(f->type(), tfmd::FeatureNameStatistics::BYTES);
   EXPECT_EQ(f->bytes_stats().unique(), 2u);
   EXPECT_EQ(f->bytes_stats().min_num_bytes(), 2);
@@ -144,7 +148,8 @@ TEST(StatisticsAccumulatorTest, NanAndInfinity) {
   StatisticsAccumulator acc;
   const float inf = std::numeric_limits<float>::infinity();
   ASSERT_TRUE(acc.Add(ExampleBuilder().Floats("x", {1, 3, std::nanf(""), inf}).Build()).ok());
-  const auto& n = FindFeature(acc.Finish("d"), "x")->num_stats();
+  auto stats = acc.Finish("d");
+  const auto& n = FindFeature(stats, "x")->num_stats();
   EXPECT_EQ(n.histograms(0).num_nan(), 1u);
   EXPECT_EQ(n.max(), std::numeric_limits<double>::infinity());
   EXPECT_EQ(n.min(), 1);
@@ -211,7 +216,8 @@ TEST(StatisticsAccumulatorTest, HistogramMatchesDirectCount) {
     all.insert(all.end(), v.begin(), v.end());
     ASSERT_TRUE(acc.Add(ExampleBuilder().Floats("p", v).Build()).ok());
   }
-  const auto& n = FindFeature(acc.Finish("d"), "p")->num_stats();
+  auto stats = acc.Finish("d");
+  const auto& n = FindFeature(stats, "p")->num_stats();
   double lo = *std::min_element(all.begin(), all.end());
   double hi = *std::max_element(all.begin(), all.end());
   std::vector<double> expected(10, 0);
@@ -238,7 +244,7 @@ class StatisticsGenTest : public ::testing::Test {
 
 TEST_F(StatisticsGenTest, WritesFeatureStatsPerSplit) {
   WriteTwoSplits();
-  auto summary = RunStatisticsGen({.examples = examples_, .output = stats_});
+  auto summary = RunStatisticsGen(testing::StatsGenOptions(examples_, stats_));
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_THAT(summary->splits, ElementsAre("eval", "train"));
   EXPECT_THAT(summary->num_examples, ElementsAre(5, 30));
@@ -300,7 +306,7 @@ TEST_F(StatisticsGenTest, CorruptShardNamesFile) {
   WriteTwoSplits();
   std::string shard = JoinPath(SplitDir(examples_, "eval"), "data_tfrecord-00000-of-00001.gz");
   ASSERT_TRUE(WriteFileAtomic(shard, "not a tfrecord at all, clearly").ok());
-  auto r = RunStatisticsGen({.examples = examples_, .output = stats_});
+  auto r = RunStatisticsGen(testing::StatsGenOptions(examples_, stats_));
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr(shard));
 }
@@ -309,7 +315,7 @@ TEST_F(StatisticsGenTest, TypeClashAcrossShardsNamesFeature) {
   testing::WriteExamplesSplit(
       examples_, "train",
       {ExampleBuilder().Ints("x", {1}).Build(), ExampleBuilder().Floats("x", {1}).Build()}, 2);
-  auto r = RunStatisticsGen({.examples = examples_, .output = stats_});
+  auto r = RunStatisticsGen(testing::StatsGenOptions(examples_, stats_));
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("feature \"x\""));
 }
@@ -325,7 +331,7 @@ TEST_F(StatisticsGenTest, MnistDigits) {
   auto gen = RunExampleGen(eg);
   ASSERT_TRUE(gen.ok()) << gen.status();
   ASSERT_EQ(gen->total(), 10000);
-  auto r = RunStatisticsGen({.examples = examples_, .output = stats_});
+  auto r = RunStatisticsGen(testing::StatsGenOptions(examples_, stats_));
   ASSERT_TRUE(r.ok()) << r.status();
   uint64_t total = 0;
   for (const std::string& split : r->splits) {
