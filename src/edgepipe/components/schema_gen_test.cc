@@ -51,7 +51,9 @@ std::vector<tf::Example> Examples() {
     ExampleBuilder b;
     b.Floats("image", {0.1f * i, 0, 1, 2}).Ints("label", {i % 3}).Bytes("color", {colors[i % 3]});
     if (i % 4 != 0) {
-      std::vector<std::string> tags(static_cast<size_t>(i % 3), "t" + std::to_string(i));
+      std::string tag = "t";
+      tag += std::to_string(i);
+      std::vector<std::string> tags(static_cast<size_t>(i % 3), tag);
       b.Bytes("tag", tags);
     }
     out.push_back(b.Build());
@@ -125,7 +127,9 @@ TEST(UpdateSchemaTest, RelaxesPresenceCountsAndDomains) {
   EXPECT_FALSE(Find(s, "label")->presence().has_min_fraction());
   EXPECT_FALSE(Find(s, "tag")->presence().has_min_fraction());
   for (const auto& d : s.string_domain()) {
-    if (d.name() == "color") EXPECT_THAT(d.value(), ElementsAre("blue", "green", "pink", "red"));
+    if (d.name() == "color") {
+      EXPECT_THAT(d.value(), ElementsAre("blue", "green", "pink", "red"));
+    }
   }
 }
 
