@@ -1,6 +1,10 @@
 // edgepipe stats show DIR [--split NAME]
 // edgepipe schema show DIR|FILE
 // edgepipe anomalies show DIR [--split NAME]
+// and, without a pipeline (TFDV-style):
+// edgepipe stats gen EXAMPLES_DIR OUTPUT_DIR
+// edgepipe schema infer STATISTICS_DIR OUTPUT_DIR [--no-shape]
+// edgepipe anomalies check STATISTICS_DIR SCHEMA OUTPUT_DIR
 // Readable summaries of ExampleStatistics, Schema and ExampleAnomalies
 // artifacts (see docs/formats.md "Statistics, schema, anomalies").
 #include <cstdio>
@@ -59,6 +63,47 @@ Status ShowAnomalies(const ShowFlags& f) {
   return Status::Ok();
 }
 
+struct RunFlags {
+  std::string a, b, c;
+  bool no_shape = false;
+};
+
+Status GenStats(const RunFlags& f) {
+  components::StatisticsGenOptions options;
+  options.examples = f.a;
+  options.output = f.b;
+  ASSIGN_OR_RETURN(auto summary, components::RunStatisticsGen(options));
+  for (size_t i = 0; i < summary.splits.size(); ++i) {
+    std::printf("%s: %lld examples -> %s\n", summary.splits[i].c_str(),
+                static_cast<long long>(summary.num_examples[i]),
+                JoinPath(components::SplitDir(f.b, summary.splits[i]), "FeatureStats.pb").c_str());
+  }
+  return Status::Ok();
+}
+
+Status InferSchema(const RunFlags& f) {
+  components::SchemaGenOptions options;
+  options.statistics = f.a;
+  options.output = f.b;
+  options.inference.infer_feature_shape = !f.no_shape;
+  ASSIGN_OR_RETURN(auto summary, components::RunSchemaGen(options));
+  std::printf("%d features -> %s\n", summary.num_features, summary.schema_path.c_str());
+  return Status::Ok();
+}
+
+Status CheckAnomalies(const RunFlags& f) {
+  components::ExampleValidatorOptions options;
+  options.statistics = f.a;
+  options.schema = f.b;
+  options.output = f.c;
+  ASSIGN_OR_RETURN(auto summary, components::RunExampleValidator(options));
+  for (const auto& s : summary.splits) {
+    std::printf("== split %s: %d anomalies\n", s.split.c_str(), s.num_anomalies);
+    for (const auto& line : s.lines) std::printf("  %s\n", line.c_str());
+  }
+  return Status::Ok();
+}
+
 void AddShow(CLI::App& app, CommandRegistry& registry, const char* name, const char* help,
              const char* show_help, const char* path_help, bool with_split,
              Status (*run)(const ShowFlags&)) {
@@ -74,12 +119,36 @@ void AddShow(CLI::App& app, CommandRegistry& registry, const char* name, const c
 }  // namespace
 
 void RegisterStatsCommands(CLI::App& app, CommandRegistry& registry) {
+  auto flags = std::make_shared<RunFlags>();
   AddShow(app, registry, "stats", "Look at ExampleStatistics artifacts",
           "Summarize the statistics of each split", "ExampleStatistics folder", true, ShowStats);
   AddShow(app, registry, "schema", "Look at Schema artifacts", "Summarize a schema",
           "Schema folder or schema.pbtxt", false, ShowSchema);
   AddShow(app, registry, "anomalies", "Look at ExampleAnomalies artifacts",
           "List the anomalies of each split", "ExampleAnomalies folder", true, ShowAnomalies);
+
+  CLI::App* gen = app.get_subcommand("stats")->add_subcommand(
+      "gen", "Compute statistics of an Examples folder (StatisticsGen without a pipeline)");
+  gen->add_option("examples", flags->a, "Examples folder")->required();
+  gen->add_option("output", flags->b, "ExampleStatistics folder to write")->required();
+  gen->callback([flags, &registry] { registry.Set([flags] { return GenStats(*flags); }); });
+
+  CLI::App* infer = app.get_subcommand("schema")->add_subcommand(
+      "infer", "Infer a schema from statistics (SchemaGen without a pipeline)");
+  infer->add_option("statistics", flags->a, "ExampleStatistics folder")->required();
+  infer->add_option("output", flags->b, "Schema folder to write")->required();
+  infer->add_flag("--no-shape", flags->no_shape, "value counts instead of fixed shapes");
+  infer->callback([flags, &registry] { registry.Set([flags] { return InferSchema(*flags); }); });
+
+  CLI::App* check =
+      app.get_subcommand("anomalies")
+          ->add_subcommand(
+              "check",
+              "Validate statistics against a schema (ExampleValidator without a pipeline)");
+  check->add_option("statistics", flags->a, "ExampleStatistics folder")->required();
+  check->add_option("schema", flags->b, "Schema folder or schema.pbtxt")->required();
+  check->add_option("output", flags->c, "ExampleAnomalies folder to write")->required();
+  check->callback([flags, &registry] { registry.Set([flags] { return CheckAnomalies(*flags); }); });
 }
 
 }  // namespace edgepipe::cli

@@ -96,20 +96,28 @@ class GridHistogram {
   int64_t Size() const { return static_cast<int64_t>(bins_.size()); }
 
   void Init(double x) {
-    // Start fine (2^-40 of |x|); coarsened as the values spread.
-    exp_ = x == 0 ? -1000 : std::ilogb(x) - 40;
+    // Start fine (2^-40 of |x|); coarsened as the values spread. The floor
+    // of -1000 keeps 2^-exp_ finite.
+    SetExp(x == 0 ? -1000 : std::max(-1000, std::ilogb(x) - 40));
     base_ = used_lo_ = used_hi_ = Floor(x);
     bins_.assign(1, Bin{});
   }
 
-  int64_t Floor(double x) const { return static_cast<int64_t>(std::floor(std::ldexp(x, -exp_))); }
+  void SetExp(int e) {
+    exp_ = e;
+    scale_ = std::ldexp(1.0, -e);
+  }
+
+  // floor(x / 2^exp_), inline (std::floor may be a libm call).
+  int64_t Floor(double x) const {
+    double d = x * scale_;
+    auto i = static_cast<int64_t>(d);
+    return i - (static_cast<double>(i) > d ? 1 : 0);
+  }
 
   // Coarsens first when |x| / 2^exp_ would not stay below 2^61.
   int64_t IndexOf(double x) {
-    if (x != 0) {
-      int need = std::ilogb(x) - exp_ - 60;
-      if (need > 0) Coarsen(need);
-    }
+    if (!(std::fabs(x * scale_) < 0x1p61)) Coarsen(std::ilogb(x) - exp_ - 60);
     return Floor(x);
   }
 
@@ -119,7 +127,7 @@ class GridHistogram {
   // Doubles the bin width `shift` times.
   void Coarsen(int shift) {
     if (shift <= 0) return;
-    exp_ += shift;
+    SetExp(exp_ + shift);
     if (bins_.empty()) return;
     int64_t new_lo = Shr(used_lo_, shift);
     int64_t new_hi = Shr(used_hi_, shift);
@@ -167,6 +175,7 @@ class GridHistogram {
   }
 
   int exp_ = 0;
+  double scale_ = 1;     // 2^-exp_
   int64_t base_ = 0;     // index of bins_[0]
   int64_t used_lo_ = 0;  // lowest and highest index that may hold values
   int64_t used_hi_ = 0;
@@ -204,6 +213,44 @@ struct NumericAcc {
     min = std::min(min, x);
     max = std::max(max, x);
     grid.Add(x);
+  }
+
+  // As Add() for each value; the sums live in locals so that they stay in
+  // registers across the histogram's stores.
+  template <typename T>
+  void AddAll(const google::protobuf::RepeatedField<T>& values) {
+    if (n == 0) {
+      for (T v : values) {
+        if (std::isfinite(static_cast<double>(v))) {
+          shift = static_cast<double>(v);
+          break;
+        }
+      }
+    }
+    uint64_t zeros = 0, count = 0;
+    double sum1 = 0, sum2 = 0, lo = min, hi = max;
+    const double k = shift;
+    for (T v : values) {
+      double x = static_cast<double>(v);
+      if (!std::isfinite(x)) {
+        Add(x);  // NaN or infinity: counted apart
+        continue;
+      }
+      zeros += x == 0 ? 1 : 0;
+      ++count;
+      double y = x - k;
+      sum1 += y;
+      sum2 += y * y;
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+      grid.Add(x);
+    }
+    num_zeros += zeros;
+    n += count;
+    s1 += sum1;
+    s2 += sum2;
+    min = lo;
+    max = hi;
   }
 
   void Merge(const NumericAcc& o) {
@@ -453,13 +500,13 @@ Status StatisticsAccumulator::Add(const tf::Example& example) {
       case Kind::kFloat: {
         const auto& v = feature.float_list().value();
         f.CountValues(static_cast<uint64_t>(v.size()));
-        for (float x : v) f.numeric.Add(static_cast<double>(x));
+        f.numeric.AddAll(v);
         break;
       }
       case Kind::kInt: {
         const auto& v = feature.int64_list().value();
         f.CountValues(static_cast<uint64_t>(v.size()));
-        for (int64_t x : v) f.numeric.Add(static_cast<double>(x));
+        f.numeric.AddAll(v);
         break;
       }
       case Kind::kBytes: {
