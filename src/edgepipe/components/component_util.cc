@@ -24,17 +24,15 @@ Result<const pipeline::Value*> FindParam(const pipeline::ExecutionContext& conte
                                          std::string_view name) {
   auto it = context.params.find(name);
   if (it == context.params.end()) {
-    return Status::NotFound(context.component_id + ": parameter \"" + std::string(name) +
-                            "\" is not set");
+    return Status::NotFound("parameter \"" + std::string(name) + "\" is not set");
   }
   return &it->second;
 }
 
-Status WrongKind(const pipeline::ExecutionContext& context, std::string_view name,
-                 const pipeline::Value& v, std::string_view expected) {
-  return Status::InvalidArgument(context.component_id + ": parameter \"" + std::string(name) +
-                                 "\" is " + std::string(KindName(v)) + " " + ValueText(v) +
-                                 ", expected " + std::string(expected));
+Status WrongKind(std::string_view name, const pipeline::Value& v, std::string_view expected) {
+  return Status::InvalidArgument("parameter \"" + std::string(name) + "\" is " +
+                                 std::string(KindName(v)) + " " + ValueText(v) + ", expected " +
+                                 std::string(expected));
 }
 
 Result<const pipeline::Artifact*> FindArtifact(const pipeline::ExecutionContext& context,
@@ -42,18 +40,16 @@ Result<const pipeline::Artifact*> FindArtifact(const pipeline::ExecutionContext&
   auto it = context.inputs.find(key);
   if (it == context.inputs.end() || it->second.empty()) {
     if (optional) return static_cast<const pipeline::Artifact*>(nullptr);
-    return Status::InvalidArgument(context.component_id + ": input \"" + std::string(key) +
-                                   "\": no artifact given");
+    return Status::InvalidArgument("input \"" + std::string(key) + "\": no artifact given");
   }
   if (it->second.size() > 1) {
-    return Status::InvalidArgument(context.component_id + ": input \"" + std::string(key) +
-                                   "\": expected 1 artifact, got " +
+    return Status::InvalidArgument("input \"" + std::string(key) + "\": expected 1 artifact, got " +
                                    std::to_string(it->second.size()));
   }
   const pipeline::Artifact& a = it->second.front();
   if (!env->IsDirectory(a.uri)) {
-    return Status::NotFound(context.component_id + ": input \"" + std::string(key) + "\" (" +
-                            a.type + "): folder " + a.uri + " does not exist");
+    return Status::NotFound("input \"" + std::string(key) + "\" (" + a.type + "): folder " + a.uri +
+                            " does not exist");
   }
   return &a;
 }
@@ -112,8 +108,7 @@ Result<pipeline::Artifact*> SingleOutput(pipeline::ExecutionContext& context,
                                          std::string_view key) {
   auto it = context.outputs.find(key);
   if (it == context.outputs.end() || it->second.size() != 1) {
-    return Status::InvalidArgument(context.component_id + ": output \"" + std::string(key) +
-                                   "\": expected 1 artifact");
+    return Status::InvalidArgument("output \"" + std::string(key) + "\": expected 1 artifact");
   }
   return &it->second.front();
 }
@@ -121,13 +116,13 @@ Result<pipeline::Artifact*> SingleOutput(pipeline::ExecutionContext& context,
 Result<std::string> StringParam(const pipeline::ExecutionContext& context, std::string_view name) {
   ASSIGN_OR_RETURN(const pipeline::Value* v, FindParam(context, name));
   if (const auto* s = std::get_if<std::string>(v)) return *s;
-  return WrongKind(context, name, *v, "string");
+  return WrongKind(name, *v, "string");
 }
 
 Result<int64_t> IntParam(const pipeline::ExecutionContext& context, std::string_view name) {
   ASSIGN_OR_RETURN(const pipeline::Value* v, FindParam(context, name));
   if (const auto* i = std::get_if<int64_t>(v)) return *i;
-  return WrongKind(context, name, *v, "int");
+  return WrongKind(name, *v, "int");
 }
 
 Result<std::string> StringParamOr(const pipeline::ExecutionContext& context, std::string_view name,
@@ -140,11 +135,6 @@ Result<int64_t> IntParamOr(const pipeline::ExecutionContext& context, std::strin
                            int64_t fallback) {
   if (!context.params.contains(name)) return fallback;
   return IntParam(context, name);
-}
-
-Status WithComponent(const pipeline::ExecutionContext& context, Status status) {
-  if (status.ok() || status.message().starts_with(context.component_id + ":")) return status;
-  return status.WithContext(context.component_id);
 }
 
 }  // namespace edgepipe::components

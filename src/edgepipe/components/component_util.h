@@ -1,6 +1,8 @@
 // Helpers shared by the component executors: split folders, the split_names
 // property, and typed access to an ExecutionContext's artifacts and params
-// with errors that name the component, the channel or parameter and the file.
+// with errors that name the channel or parameter and the file. As the
+// Executor contract says, the runner prefixes errors with the component id
+// ("StatisticsGen: input ..."); executors do not.
 //
 // Thread safety: pure functions; safe to call concurrently.
 #ifndef EDGEPIPE_COMPONENTS_COMPONENT_UTIL_H_
@@ -30,8 +32,8 @@ std::string SplitNamesJson(const std::vector<std::string>& names);
 // InvalidArgument naming the text when it is not a JSON list of strings.
 Result<std::vector<std::string>> ParseSplitNamesJson(std::string_view json);
 
-// The one artifact of input (or output) channel `key`. Errors name the
-// component id and the key: `StatisticsGen: input "examples": missing`;
+// The one artifact of input (or output) channel `key`. Errors name the key:
+// `input "examples": no artifact given`;
 // NotFound when its folder does not exist (`... folder /x/y does not exist`).
 Result<const pipeline::Artifact*> SingleInput(const pipeline::ExecutionContext& context,
                                               std::string_view key, Env* env);
@@ -40,19 +42,15 @@ Result<const pipeline::Artifact*> OptionalInput(const pipeline::ExecutionContext
                                                 std::string_view key, Env* env);
 Result<pipeline::Artifact*> SingleOutput(pipeline::ExecutionContext& context, std::string_view key);
 
-// Typed parameter reads. InvalidArgument naming the component, the parameter,
-// its value and the expected type when the kind differs (`Pusher: parameter
-// "push_destination" is int 3, expected string`); NotFound when absent and no
-// default given.
+// Typed parameter reads. InvalidArgument naming the parameter, its value and
+// the expected type when the kind differs (`parameter "push_destination" is
+// int 3, expected string`); NotFound when absent and no default given.
 Result<std::string> StringParam(const pipeline::ExecutionContext& context, std::string_view name);
 Result<int64_t> IntParam(const pipeline::ExecutionContext& context, std::string_view name);
 Result<std::string> StringParamOr(const pipeline::ExecutionContext& context, std::string_view name,
                                   std::string_view fallback);
 Result<int64_t> IntParamOr(const pipeline::ExecutionContext& context, std::string_view name,
                            int64_t fallback);
-
-// Prefixes `status`'s message with "<component_id>: " (OK passes through).
-Status WithComponent(const pipeline::ExecutionContext& context, Status status);
 
 }  // namespace edgepipe::components
 

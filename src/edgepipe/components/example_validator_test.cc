@@ -199,28 +199,27 @@ TEST_F(ExampleValidatorTest, FailOnAnomaliesFailsAfterWriting) {
   auto ctx = Context({{"fail_on_anomalies", int64_t{1}}});
   Status s = MakeExampleValidatorExecutor()->Do(ctx);
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
-  EXPECT_THAT(s.message(), HasSubstr("ExampleValidator: 1 anomalies found"));
+  EXPECT_THAT(s.message(), HasSubstr("1 anomalies found"));
   EXPECT_THAT(s.message(), HasSubstr("eval/image: Missing values"));
   EXPECT_TRUE(ReadAnomalies(out_, "eval").ok());
 }
 
-TEST_F(ExampleValidatorTest, MissingSchemaFolderNamesComponentAndFolder) {
+TEST_F(ExampleValidatorTest, MissingSchemaFolderNamesFolder) {
   Prepare({Good(0)}, {Good(1)});
   ASSERT_TRUE(Env::Default()->RemoveAll(schema_).ok());
   auto ctx = Context();
   Status s = MakeExampleValidatorExecutor()->Do(ctx);
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
-  EXPECT_THAT(s.message(), HasSubstr("ExampleValidator: input \"schema\""));
+  EXPECT_THAT(s.message(), HasSubstr("input \"schema\""));
   EXPECT_THAT(s.message(), HasSubstr(schema_));
 }
 
-TEST_F(ExampleValidatorTest, WrongParamTypeNamesComponentAndParam) {
+TEST_F(ExampleValidatorTest, WrongParamTypeNamesParam) {
   Prepare({Good(0)}, {Good(1)});
   auto ctx = Context({{"fail_on_anomalies", 1.5}});
   Status s = MakeExampleValidatorExecutor()->Do(ctx);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(),
-              HasSubstr("ExampleValidator: parameter \"fail_on_anomalies\" is double 1.5"));
+  EXPECT_THAT(s.message(), HasSubstr("parameter \"fail_on_anomalies\" is double 1.5"));
 }
 
 }  // namespace

@@ -114,9 +114,7 @@ namespace {
 
 class PusherExecutor : public pipeline::Executor {
  public:
-  Status Do(pipeline::ExecutionContext& context) override {
-    return WithComponent(context, DoImpl(context));
-  }
+  Status Do(pipeline::ExecutionContext& context) override { return DoImpl(context); }
 
  private:
   Status DoImpl(pipeline::ExecutionContext& context) {

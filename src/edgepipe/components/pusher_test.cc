@@ -112,7 +112,7 @@ TEST_F(PusherTest, ExistingVersionIsAnErrorAndLeavesItAlone) {
   auto ctx = Context(false, {}, {{"versioning", std::string("execution_id")}});
   Status s = MakePusherExecutor()->Do(ctx);
   EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
-  EXPECT_THAT(s.message(), HasSubstr("Pusher"));
+  EXPECT_THAT(s.message(), HasSubstr(JoinPath(dest_, "7")));
   EXPECT_THAT(DestEntries(), ElementsAre("7"));
 }
 
@@ -129,21 +129,20 @@ TEST_F(PusherTest, FailedCopyLeavesNothingAtDestination) {
   EXPECT_THAT(DestEntries(), IsEmpty());
 }
 
-TEST_F(PusherTest, MissingModelFolderNamesComponentAndFolder) {
+TEST_F(PusherTest, MissingModelFolderNamesFolder) {
   ASSERT_TRUE(Env::Default()->RemoveAll(model_).ok());
   auto ctx = Context(false);
   Status s = MakePusherExecutor()->Do(ctx);
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
-  EXPECT_THAT(s.message(), HasSubstr("Pusher: input \"model\""));
+  EXPECT_THAT(s.message(), HasSubstr("input \"model\""));
   EXPECT_THAT(s.message(), HasSubstr(model_));
 }
 
-TEST_F(PusherTest, WrongParamTypeNamesComponentAndParam) {
+TEST_F(PusherTest, WrongParamTypeNamesParam) {
   auto ctx = Context(false, {}, {{"push_destination", int64_t{3}}});
   Status s = MakePusherExecutor()->Do(ctx);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(),
-              HasSubstr("Pusher: parameter \"push_destination\" is int 3, expected string"));
+  EXPECT_THAT(s.message(), HasSubstr("parameter \"push_destination\" is int 3, expected string"));
 }
 
 TEST_F(PusherTest, UnknownVersioningIsAnError) {

@@ -153,9 +153,7 @@ namespace {
 
 class StatisticsGenExecutor : public pipeline::Executor {
  public:
-  Status Do(pipeline::ExecutionContext& context) override {
-    return WithComponent(context, DoImpl(context));
-  }
+  Status Do(pipeline::ExecutionContext& context) override { return DoImpl(context); }
 
  private:
   Status DoImpl(pipeline::ExecutionContext& context) {

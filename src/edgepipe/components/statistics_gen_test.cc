@@ -276,7 +276,7 @@ TEST_F(StatisticsGenTest, ExecutorWritesOutputAndSplitNames) {
   EXPECT_FALSE(Env::Default()->Exists(SplitDir(stats_, "eval")));
 }
 
-TEST_F(StatisticsGenTest, MissingInputFolderNamesComponentAndFolder) {
+TEST_F(StatisticsGenTest, MissingInputFolderNamesFolder) {
   auto ctx = testing::MakeContext(
       StatisticsGenSpec(),
       {{"examples", {testing::MakeArtifact(pipeline::artifact_type::kExamples, examples_)}}},
@@ -284,11 +284,10 @@ TEST_F(StatisticsGenTest, MissingInputFolderNamesComponentAndFolder) {
         {testing::MakeArtifact(pipeline::artifact_type::kExampleStatistics, stats_)}}});
   Status s = MakeStatisticsGenExecutor()->Do(ctx);
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
-  EXPECT_THAT(s.message(), HasSubstr("StatisticsGen"));
   EXPECT_THAT(s.message(), HasSubstr(examples_));
 }
 
-TEST_F(StatisticsGenTest, WrongParamTypeNamesComponentAndParam) {
+TEST_F(StatisticsGenTest, WrongParamTypeNamesParam) {
   WriteTwoSplits();
   auto ctx = testing::MakeContext(
       StatisticsGenSpec(),
@@ -298,7 +297,7 @@ TEST_F(StatisticsGenTest, WrongParamTypeNamesComponentAndParam) {
       {{"num_histogram_buckets", std::string("ten")}});
   Status s = MakeStatisticsGenExecutor()->Do(ctx);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("StatisticsGen: parameter \"num_histogram_buckets\" is "
+  EXPECT_THAT(s.message(), HasSubstr("parameter \"num_histogram_buckets\" is "
                                      "string \"ten\", expected int"));
 }
 
