@@ -29,8 +29,10 @@
 //   CalibrationPlot: num_buckets (default 10).
 //   "name" is accepted and ignored (Keras configs carry it).
 // The semantics of each metric (labels it accepts, widths, ties, undefined
-// values) are documented next to its implementation in metrics_*.cc and in
-// docs/formats.md.
+// values) are documented at the top of its implementation file:
+// metrics_basic.cc, metrics_accuracy.cc, metrics_threshold.cc,
+// metrics_auc.cc, metrics_plots.cc, metrics_diff.cc. Finish() needs non-null
+// `metrics` and `plots`.
 //
 // Thread safety: MakeMetric is thread-safe; a Metric is immutable after
 // creation and may be shared between threads; see metric.h for accumulators.

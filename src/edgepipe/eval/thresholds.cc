@@ -78,14 +78,15 @@ struct Rule {
 
 class Validator {
  public:
-  Validator(const std::vector<SliceResult>& slices, const ModelInfo* baseline)
-      : slices_(slices), baseline_(baseline) {}
+  Validator(const std::vector<SliceResult>& slices, const ModelInfo* baseline,
+            double min_slice_size)
+      : slices_(slices), baseline_(baseline), min_slice_size_(min_slice_size) {}
 
   Status Apply(const Rule& rule) {
     if (!rule.per_slice) {
       const SliceResult* overall = nullptr;
       for (const SliceResult& s : slices_) {
-        if (s.slice.overall()) overall = &s;
+        if (s.slice.overall() && Counts(s)) overall = &s;
       }
       if (overall == nullptr) {
         MissingSlice(SliceKey{}, rule);
@@ -99,7 +100,7 @@ class Validator {
     for (const SlicingSpec* spec : rule.slicing_specs) {
       bool matched = false;
       for (const SliceResult& s : slices_) {
-        if (!SliceMatches(*spec, s.slice)) continue;
+        if (!SliceMatches(*spec, s.slice) || !Counts(s)) continue;
         matched = true;
         for (const std::string& model : rule.models) {
           RETURN_IF_ERROR(CheckSlice(s, model, rule));
@@ -121,6 +122,9 @@ class Validator {
   }
 
  private:
+  // Slices under options.min_slice_size have no results (as in TFMA).
+  bool Counts(const SliceResult& s) const { return s.example_count >= min_slice_size_; }
+
   void MissingSlice(const SliceKey& key, const Rule& rule) {
     if (std::find(result_.missing_slices.begin(), result_.missing_slices.end(), key) ==
         result_.missing_slices.end()) {
@@ -268,6 +272,7 @@ class Validator {
 
   const std::vector<SliceResult>& slices_;
   const ModelInfo* baseline_;
+  double min_slice_size_;
   bool skipped_change_ = false;
   ValidationResult result_;
 };
@@ -333,6 +338,16 @@ Result<ValidationResult> Validate(const EvalConfig& config, const std::vector<Sl
     }
     baseline = &m;
   }
+  std::set<std::string> model_diff_names;
+  for (const MetricsSpec& spec : config.metrics_specs()) {
+    for (const MetricConfig& metric : spec.metrics()) {
+      const std::string& c = metric.class_name();
+      if (c == "FlipRate" || c == "MaxAbsPredictionDiff" || c == "MeanAbsPredictionDiff") {
+        ASSIGN_OR_RETURN(std::string name, MetricConfigOutputName(metric));
+        model_diff_names.insert(name);
+      }
+    }
+  }
   std::vector<Rule> rules;
   for (int i = 0; i < config.metrics_specs_size(); ++i) {
     const MetricsSpec& spec = config.metrics_specs(i);
@@ -356,9 +371,14 @@ Result<ValidationResult> Validate(const EvalConfig& config, const std::vector<Sl
                    const PerSliceMetricThreshold* per_slice) {
       if (!HasAny(t)) return;
       Rule rule;
-      rule.metric_name = std::move(name);
       rule.threshold = &t;
       rule.models = spec_models;
+      // The model-diff metrics compare each model with the first one, which
+      // has no value of its own: their thresholds skip it.
+      if (model_diff_names.count(name) && !models.empty()) {
+        std::erase(rule.models, models[0].name);
+      }
+      rule.metric_name = std::move(name);
       rule.origin = std::move(origin);
       if (per_slice != nullptr) {
         rule.per_slice = true;
@@ -394,7 +414,12 @@ Result<ValidationResult> Validate(const EvalConfig& config, const std::vector<Sl
       }
     }
   }
-  Validator validator(slices, baseline);
+  if (models.empty() && !rules.empty()) {
+    return Status::InvalidArgument("the config has thresholds but no model was evaluated");
+  }
+  const double min_slice_size =
+      config.options().has_min_slice_size() ? config.options().min_slice_size().value() : 0;
+  Validator validator(slices, baseline, min_slice_size);
   for (const Rule& rule : rules) RETURN_IF_ERROR(validator.Apply(rule));
   return validator.Finish();
 }

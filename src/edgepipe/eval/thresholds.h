@@ -9,7 +9,10 @@
 //   MetricsSpec.per_slice_thresholds[name]                 -> every slice a
 //       SlicingSpec matches (same feature set; feature_values equal as text,
 //       or numerically when both parse as numbers)
-// and which models: MetricsSpec.model_names, or every non-baseline model.
+// and which models: MetricsSpec.model_names, or every non-baseline model;
+// thresholds on the model-diff metrics (FlipRate, MaxAbsPredictionDiff,
+// MeanAbsPredictionDiff) skip the first model, their reference. Slices with
+// fewer examples than options.min_slice_size count as having no results.
 //
 // Change thresholds (TFMA): change = candidate - baseline, relative =
 // change / baseline; HIGHER_IS_BETTER passes when change >= absolute and

@@ -455,6 +455,58 @@ TEST(Validate, UnknownModelNameIsAnError) {
   EXPECT_THAT(r.status().message(), HasSubstr("\"b\" is not one of the evaluated models"));
 }
 
+TEST(Validate, ModelDiffThresholdsSkipTheReferenceModel) {
+  const EvalConfig c = Config(R"pb(
+    model_specs { name: "full" }
+    model_specs { name: "lite" model_type: "tf_lite" }
+    metrics_specs {
+      metrics {
+        class_name: "FlipRate"
+        threshold { value_threshold { upper_bound { value: 0.01 } } }
+      }
+    }
+  )pb");
+  const auto models = Models({"full", "lite"});
+  EXPECT_TRUE(Check(c, {Slice(Key({}), "flip_rate", {{"lite", 0.005}})}, models).ok);
+  auto r = Check(c, {Slice(Key({}), "flip_rate", {{"lite", 0.02}})}, models);
+  EXPECT_FALSE(r.ok);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(r.failures[0].metric.model_name, "lite");
+}
+
+TEST(Validate, SlicesUnderMinSliceSizeAreMissing) {
+  const EvalConfig c = Config(R"pb(
+    metrics_specs {
+      metrics {
+        class_name: "Accuracy"
+        per_slice_thresholds {
+          slicing_specs { feature_keys: "island" }
+          threshold { value_threshold { lower_bound { value: 0.5 } } }
+        }
+      }
+    }
+    options { min_slice_size { value: 50 } }
+  )pb");
+  SliceResult small = Slice(Key({{"island", "Dream"}}), "accuracy", {{"", 0.1}});
+  small.example_count = 49;
+  auto r = Check(c, {small}, Models({""}));
+  EXPECT_FALSE(r.ok);
+  ASSERT_EQ(r.missing_slices.size(), 1u);
+  EXPECT_EQ(r.missing_slices[0].ToString(), "island:*");
+  small.example_count = 50;
+  auto counted = Check(c, {small}, Models({""}));
+  EXPECT_TRUE(counted.missing_slices.empty());
+  ASSERT_EQ(counted.failures.size(), 1u);
+  EXPECT_DOUBLE_EQ(counted.failures[0].value, 0.1);
+}
+
+TEST(Validate, ThresholdsWithoutModelsIsAnError) {
+  const EvalConfig c = Config(kValueConfig);
+  auto r = Validate(c, {}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("no model"));
+}
+
 TEST(SliceMatches, ExactFeatureSet) {
   SlicingSpec overall;
   EXPECT_TRUE(SliceMatches(overall, Key({})));
