@@ -65,10 +65,10 @@ class TrainerExecutor : public pipeline::Executor {
 
 // The DSL node's arguments, TFX's Trainer(...) keyword arguments.
 struct TrainerArgs {
-  pipeline::Channel examples;
-  std::optional<pipeline::Channel> schema;
-  std::optional<pipeline::Channel> transform_graph;
-  std::string module_file;
+  pipeline::Channel examples = {};
+  std::optional<pipeline::Channel> schema = std::nullopt;
+  std::optional<pipeline::Channel> transform_graph = std::nullopt;
+  std::string module_file = {};
   int64_t train_steps = 1000;
   int64_t eval_steps = 0;
   std::string custom_config = "{}";
