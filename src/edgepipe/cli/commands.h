@@ -37,6 +37,8 @@ void RegisterConvertCommand(CLI::App& app, CommandRegistry& registry);
 void RegisterEvaluateCommand(CLI::App& app, CommandRegistry& registry);
 // run, runs list, artifacts list|show, lineage (pipeline_commands.cc).
 void RegisterPipelineCommands(CLI::App& app, CommandRegistry& registry);
+// `stats show`, `schema show`, `anomalies show`.
+void RegisterStatsCommands(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace edgepipe::cli
 

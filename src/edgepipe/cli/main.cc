@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   edgepipe::cli::RegisterConvertCommand(app, registry);
   edgepipe::cli::RegisterEvaluateCommand(app, registry);
   edgepipe::cli::RegisterPipelineCommands(app, registry);
+  edgepipe::cli::RegisterStatsCommands(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

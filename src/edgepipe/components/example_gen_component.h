@@ -1,0 +1,30 @@
+// ExampleGen as a pipeline component: the executor runs RunExampleGen
+// (example_gen.h) into its `examples` output folder.
+//
+// Params: input_base (string, required: a file or folder), input_format
+// (string "idx" | "csv" | "tfrecord", default "tfrecord"), splits (string,
+// "train:2,eval:1"), keep_input_splits (int 0/1, 0), num_shards (int, 0 =
+// automatic), gzip_level (int, 1). input_base is not an is_file parameter
+// (it is usually a folder): the cache key holds its path, not its content.
+// Output: examples (Examples) with property split_names (`["train","eval"]`)
+// and span 0.
+#ifndef EDGEPIPE_COMPONENTS_EXAMPLE_GEN_COMPONENT_H_
+#define EDGEPIPE_COMPONENTS_EXAMPLE_GEN_COMPONENT_H_
+
+#include <memory>
+#include <string>
+
+#include "edgepipe/pipeline/component.h"
+
+namespace edgepipe::components {
+
+const pipeline::ComponentSpec& ExampleGenSpec();
+std::unique_ptr<pipeline::Executor> MakeExampleGenExecutor();
+
+// The DSL node, e.g. ExampleGen("data/mnist", "idx", {{"keep_input_splits", 1}}).
+pipeline::Node ExampleGen(std::string input_base, std::string input_format = "tfrecord",
+                          pipeline::Params params = {});
+
+}  // namespace edgepipe::components
+
+#endif  // EDGEPIPE_COMPONENTS_EXAMPLE_GEN_COMPONENT_H_
