@@ -475,18 +475,12 @@ class LiteRunner final : public RunnerBase {
     return Status::Ok();
   }
 
-  // q = clamp(round(x / scale) + zero_point) (round half away from zero).
   template <typename Q>
   static void QuantizeRow(const float* src, int64_t count, float scale, int32_t zp, Q* dst) {
-    const float inv = 1.0f / scale;
-    constexpr float lo = static_cast<float>(std::numeric_limits<Q>::min());
-    constexpr float hi = static_cast<float>(std::numeric_limits<Q>::max());
-    const float fzp = static_cast<float>(zp);
-    for (int64_t j = 0; j < count; ++j) {
-      float q = std::round(src[j] * inv) + fzp;
-      q = std::min(std::max(q, lo), hi);
-      dst[j] = static_cast<Q>(q);
-    }
+    constexpr int32_t lo = std::numeric_limits<Q>::min();
+    constexpr int32_t hi = std::numeric_limits<Q>::max();
+    for (int64_t j = 0; j < count; ++j)
+      dst[j] = static_cast<Q>(QuantizeValue(src[j], scale, zp, lo, hi));
   }
 
   void ReadOutput(float* out, int64_t n) const {

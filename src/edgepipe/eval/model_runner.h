@@ -30,6 +30,7 @@
 #ifndef EDGEPIPE_EVAL_MODEL_RUNNER_H_
 #define EDGEPIPE_EVAL_MODEL_RUNNER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -114,6 +115,18 @@ Result<std::unique_ptr<ModelRunner>> OpenModel(const ModelSpec& spec, const std:
 // The feature a TFLite input tensor is fed from: `name` without a
 // "serving_default_" prefix and a ":N" suffix ("serving_default_x:0" -> "x").
 std::string FeatureNameOfInput(std::string_view name);
+
+// TFLite's input quantization, as its reference Quantize op: round(x /
+// scale) half away from zero, plus zero_point, clamped to [qmin, qmax]
+// (TFMA's TFLite path truncates instead). scale must be > 0.
+inline int32_t QuantizeValue(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  // Clamped before the conversion so that it is defined; the double sum is
+  // exact, so this is std::round's rule without its library call.
+  const double v = std::min(std::max(double{x / scale}, -1e9), 1e9);
+  const double r = static_cast<double>(static_cast<int64_t>(v + (v >= 0 ? 0.5 : -0.5)));
+  return static_cast<int32_t>(
+      std::min(std::max(r + zero_point, static_cast<double>(qmin)), static_cast<double>(qmax)));
+}
 
 }  // namespace edgepipe::eval
 

@@ -151,6 +151,17 @@ TEST_F(ModelRunnerTest, TfliteInputsMatchFeaturesWithoutPrefixAndSuffix) {
   EXPECT_EQ(FeatureNameOfInput((*lite)->input_names()[0]), "x");
 }
 
+TEST(QuantizeValueTest, RoundsHalfAwayFromZeroThenAddsTheZeroPointAndClamps) {
+  EXPECT_EQ(QuantizeValue(0.25f, 0.5f, 0, -128, 127), 1);    // 0.5 -> 1
+  EXPECT_EQ(QuantizeValue(-0.25f, 0.5f, 0, -128, 127), -1);  // -0.5 -> -1 (truncation: 0)
+  EXPECT_EQ(QuantizeValue(-0.25f, 0.5f, 3, -128, 127), 2);   // round, then + zero point
+  EXPECT_EQ(QuantizeValue(0.74f, 0.5f, 0, -128, 127), 1);    // 1.48 -> 1
+  EXPECT_EQ(QuantizeValue(0.76f, 0.5f, 0, -128, 127), 2);    // 1.52 -> 2 (truncation: 1)
+  EXPECT_EQ(QuantizeValue(1000.0f, 0.5f, 0, -128, 127), 127);
+  EXPECT_EQ(QuantizeValue(-1e30f, 0.5f, -5, -128, 127), -128);
+  EXPECT_EQ(QuantizeValue(10.0f, 0.1f, 0, 0, 255), 100);
+}
+
 TEST_F(ModelRunnerTest, MissingFeatureNamesTheInputsAndTheAvailableFeatures) {
   auto lite = OpenModel(Spec("lite", "tf_lite"), models_->lite_int8);
   ASSERT_TRUE(lite.ok());

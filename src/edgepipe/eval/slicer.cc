@@ -168,6 +168,15 @@ void Slicer::Assign(const ExtractedChunk& chunk, ChunkSlices* out) const {
       }
     }
   }
+  // Two specs can name the same slice (feature_keys "a" and feature_values
+  // a=1): its rows were appended twice.
+  for (auto& [k, rows] : out->rows) {
+    if (!std::is_sorted(rows.begin(), rows.end()) ||
+        std::adjacent_find(rows.begin(), rows.end()) != rows.end()) {
+      std::sort(rows.begin(), rows.end());
+      rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    }
+  }
 }
 
 int Slicer::SpecIndexOf(const SliceKey& slice) const {

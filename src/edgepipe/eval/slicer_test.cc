@@ -65,6 +65,19 @@ TEST(SlicerTest, FeatureKeysValuesAndMissing) {
   EXPECT_EQ(s->SpecIndexOf(SliceKey{}), -1);
 }
 
+TEST(SlicerTest, ASliceNamedByTwoSpecsHoldsEachRowOnce) {
+  auto s = Slicer::Create(Config(R"(
+    slicing_specs { feature_keys: "island" }
+    slicing_specs { feature_values { key: "island" value: "Dream" } }
+  )"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  ExtractedChunk c = Chunk(*s, {{"island", {{"Dream"}, {"Biscoe"}, {"Dream"}}}});
+  ChunkSlices out;
+  s->Assign(c, &out);
+  EXPECT_THAT(out.rows, ElementsAre(Pair(Key({{"island", "Biscoe"}}), ElementsAre(1)),
+                                    Pair(Key({{"island", "Dream"}}), ElementsAre(0, 2))));
+}
+
 TEST(SlicerTest, CrossesAreSortedByFeatureAndNeedEveryFeature) {
   auto s = Slicer::Create(Config(R"(
     cross_slicing_specs {
