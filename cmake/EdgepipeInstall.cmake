@@ -22,7 +22,7 @@ target_compile_definitions(edgepipe_components PRIVATE
   EDGEPIPE_INSTALL_PREFIX="${CMAKE_INSTALL_PREFIX}")
 
 # Generated code's include roots, once installed.
-foreach(gen edgepipe_data_proto edgepipe_eval_proto edgepipe_lite_schema)
+foreach(gen edgepipe_data_proto edgepipe_eval_proto edgepipe_components_proto edgepipe_lite_schema)
   get_target_property(_type ${gen} TYPE)
   if(_type STREQUAL "INTERFACE_LIBRARY")
     target_include_directories(${gen} SYSTEM INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
@@ -32,6 +32,7 @@ foreach(gen edgepipe_data_proto edgepipe_eval_proto edgepipe_lite_schema)
 endforeach()
 set_target_properties(edgepipe_data_proto PROPERTIES EXPORT_NAME data_proto)
 set_target_properties(edgepipe_eval_proto PROPERTIES EXPORT_NAME eval_proto)
+set_target_properties(edgepipe_components_proto PROPERTIES EXPORT_NAME components_proto)
 set_target_properties(edgepipe_lite_schema PROPERTIES EXPORT_NAME lite_schema)
 
 # edgepipe::edgepipe: every layer, in link order (a layer before the layers it uses).
@@ -47,7 +48,8 @@ add_library(edgepipe::edgepipe ALIAS edgepipe_all)
 # registrations (protobuf descriptors) happen once (pipeline/module.h).
 set_target_properties(edgepipe PROPERTIES ENABLE_EXPORTS ON)
 
-set(_targets edgepipe_all edgepipe_data_proto edgepipe_eval_proto edgepipe_lite_schema)
+set(_targets edgepipe_all edgepipe_data_proto edgepipe_eval_proto edgepipe_components_proto
+  edgepipe_lite_schema)
 foreach(layer ${EDGEPIPE_LAYERS})
   list(APPEND _targets edgepipe_${layer})
 endforeach()
@@ -70,6 +72,8 @@ install(FILES ${CMAKE_BINARY_DIR}/src/edgepipe/data/example.pb.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepipe/data)
 install(FILES ${CMAKE_BINARY_DIR}/src/edgepipe/eval/eval_config.pb.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepipe/eval)
+install(DIRECTORY ${CMAKE_BINARY_DIR}/src/edgepipe/components/
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepipe/components FILES_MATCHING PATTERN "*.pb.h")
 install(FILES ${CMAKE_BINARY_DIR}/gen/edgepipe/lite/tflite_schema_generated.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepipe/lite)
 
