@@ -15,10 +15,13 @@ build: setup
 	@[ -f build/release/build.ninja ] || cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 
-# The main job: until the MNIST pipeline exists (issue 6), ExampleGen on the
-# 10,000 MNIST digits, printing the split counts.
+# The main job: examples/mnist, the TFX guide's pipeline (11 components, both
+# models trained, evaluated, blessed and pushed; cached when nothing changed),
+# then the two models side by side. MNIST_ROOT moves the pipeline root.
+MNIST_ROOT ?= out/mnist/pipeline
 run: build
-	@$(EDGEPIPE) examplegen --input data/mnist --format idx --output out/mnist/examples --overwrite
+	@$(EDGEPIPE) run build/release/examples/mnist_pipeline.so --root $(MNIST_ROOT)
+	@$(EDGEPIPE) compare --root $(MNIST_ROOT)
 
 test: build
 	@ctest --preset release
