@@ -4,9 +4,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 JOBS ?= $(shell nproc)
-EDGEPIPE := build/release/bin/edgepipe
+BUILD_DIR ?= build/release
+EDGEPIPE := $(BUILD_DIR)/bin/edgepipe
 
-.PHONY: run test setup build asan-test bench fuzz format clean
+.PHONY: run mnist test setup build asan-test bench fuzz format clean
 
 setup:
 	@scripts/setup.sh
@@ -19,8 +20,11 @@ build: setup
 # models trained, evaluated, blessed and pushed; cached when nothing changed),
 # then the two models side by side. MNIST_ROOT moves the pipeline root.
 MNIST_ROOT ?= out/mnist/pipeline
-run: build
-	@$(EDGEPIPE) run build/release/examples/mnist_pipeline.so --root $(MNIST_ROOT)
+run: build mnist
+
+# The pipeline and the table alone, on an existing build (BUILD_DIR).
+mnist:
+	@$(EDGEPIPE) run $(BUILD_DIR)/examples/mnist_pipeline.so --root $(MNIST_ROOT)
 	@$(EDGEPIPE) compare --root $(MNIST_ROOT)
 
 test: build

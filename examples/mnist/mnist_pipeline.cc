@@ -16,7 +16,8 @@
 //                               `edgepipe run --root` overrides both)
 //   EDGEPIPE_MNIST_DATA         the IDX folder (default: the build's data/mnist)
 //   EDGEPIPE_MNIST_TRAIN_STEPS  Trainer steps (default 5000)
-//   EDGEPIPE_MNIST_SERVING      Pusher destination (default <root>/../serving_model)
+//   EDGEPIPE_MNIST_SERVING      Pusher destination (default serving_model next to
+//                               the root: out/mnist/serving_model)
 #include <cstdlib>
 #include <string>
 
@@ -68,7 +69,7 @@ Result<Pipeline> MakeMnistPipeline() {
                                    "\", expected a positive integer");
   }
   const std::string serving =
-      EnvOr("EDGEPIPE_MNIST_SERVING", edgepipe::JoinPath(root, "../serving_model"));
+      EnvOr("EDGEPIPE_MNIST_SERVING", edgepipe::JoinPath(edgepipe::Dirname(root), "serving_model"));
 
   Node example_gen = c::ExampleGen(data, "idx");
   Node statistics_gen = c::StatisticsGen(example_gen.outputs()["examples"]);

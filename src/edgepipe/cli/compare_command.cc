@@ -175,11 +175,11 @@ Status RunCompare(const CompareFlags& f) {
   row("latency", Num(ma.latency_ms, "%.3f ms") + " /" + std::to_string(ma.latency_batch),
       Num(mb.latency_ms, "%.3f ms") + " /" + std::to_string(mb.latency_batch));
   row("blessed", a.result.validation.ok ? "yes" : "no", b.result.validation.ok ? "yes" : "no");
-  row("pushed to", a.pushed, b.pushed);
   std::printf("  agreement on %lld examples: flip rate %s (top-1 agreement %s), max |diff| %s\n",
               static_cast<long long>(both.num_examples), Num(flip, "%.4f").c_str(),
               Num(1.0 - flip, "%.4f").c_str(), Num(max_diff, "%.3g").c_str());
-  std::printf("  report: %s\n         %s\n",
+  std::printf("  pushed:  %s\n           %s\n", a.pushed.c_str(), b.pushed.c_str());
+  std::printf("  report:  %s\n           %s\n",
               JoinPath(a.evaluation_dir, std::string(eval::kReportFileName)).c_str(),
               JoinPath(b.evaluation_dir, std::string(eval::kReportFileName)).c_str());
   return Status::Ok();
