@@ -159,7 +159,9 @@ Status RunCompare(const CompareFlags& f) {
   const double max_diff = MetricOf(both, "max_abs_prediction_diff", "b");
 
   auto row = [](const std::string& what, const std::string& x, const std::string& y) {
-    std::printf("  %-26s %-24s %-24s\n", what.c_str(), x.c_str(), y.c_str());
+    char buf[256];
+    std::snprintf(buf, sizeof(buf), "  %-26s %-24s %s", what.c_str(), x.c_str(), y.c_str());
+    std::printf("%s\n", buf);
   };
   const eval::ModelInfo& ma = a.result.models[0];
   const eval::ModelInfo& mb = b.result.models[0];
