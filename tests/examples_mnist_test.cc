@@ -28,13 +28,13 @@ using ::testing::HasSubstr;
 
 constexpr int kComponents = 11;
 
-struct Run {
+struct ShellRun {
   int exit_code = -1;
   std::string output;
 };
 
-Run Shell(const std::string& cmd, const std::string& out_file) {
-  Run r;
+ShellRun Shell(const std::string& cmd, const std::string& out_file) {
+  ShellRun r;
   const int status = std::system((cmd + " > " + out_file + " 2>&1").c_str());
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream in(out_file);
@@ -75,7 +75,7 @@ TEST(ExamplesMnistTest, RunsBlessesPushesAndCaches) {
   const std::string run =
       "EDGEPIPE_MNIST_TRAIN_STEPS=1000 EDGEPIPE_MNIST_SERVING=" + tmp.Join("serving") + " " + cli +
       " run " + EDGEPIPE_MNIST_PIPELINE_SO + " --root " + root;
-  Run first = Shell(run, tmp.Join("run1.log"));
+  ShellRun first = Shell(run, tmp.Join("run1.log"));
   ASSERT_EQ(first.exit_code, 0) << first.output;
 
   std::vector<ExecutionRecord> execs = Executions(root);
@@ -115,18 +115,20 @@ TEST(ExamplesMnistTest, RunsBlessesPushesAndCaches) {
     const std::string dest = std::get<std::string>(p.at("pushed_destination"));
     EXPECT_THAT(dest, HasSubstr(tmp.Join("serving/" + model)));
     EXPECT_TRUE(Env::Default()->IsDirectory(dest)) << dest;
-    if (model == "mnist_lite") EXPECT_TRUE(Env::Default()->Exists(JoinPath(dest, "tflite")));
+    if (model == "mnist_lite") {
+      EXPECT_TRUE(Env::Default()->Exists(JoinPath(dest, "tflite")));
+    }
   }
 
   // The side-by-side table comes from the store and one extra evaluation.
-  Run compare = Shell(cli + " compare --root " + root, tmp.Join("compare.log"));
+  ShellRun compare = Shell(cli + " compare --root " + root, tmp.Join("compare.log"));
   ASSERT_EQ(compare.exit_code, 0) << compare.output;
   EXPECT_THAT(compare.output, HasSubstr("Evaluator.mnist_lite"));
   EXPECT_THAT(compare.output, HasSubstr("flip rate"));
   EXPECT_THAT(compare.output, HasSubstr("report.html"));
 
   // A rerun changes nothing: every component is cached.
-  Run second = Shell(run, tmp.Join("run2.log"));
+  ShellRun second = Shell(run, tmp.Join("run2.log"));
   ASSERT_EQ(second.exit_code, 0) << second.output;
   execs = Executions(root);
   ASSERT_EQ(execs.size(), static_cast<size_t>(2 * kComponents));
