@@ -4,9 +4,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 JOBS ?= $(shell nproc)
-EDGEPIPE := build/release/bin/edgepipe
+BUILD_DIR ?= build/release
+EDGEPIPE := $(BUILD_DIR)/bin/edgepipe
 
-.PHONY: run test setup build asan-test bench fuzz format clean
+.PHONY: run mnist test setup build asan-test bench fuzz format clean
 
 setup:
 	@scripts/setup.sh
@@ -15,10 +16,16 @@ build: setup
 	@[ -f build/release/build.ninja ] || cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 
-# The main job: until the MNIST pipeline exists (issue 6), ExampleGen on the
-# 10,000 MNIST digits, printing the split counts.
-run: build
-	@$(EDGEPIPE) examplegen --input data/mnist --format idx --output out/mnist/examples --overwrite
+# The main job: examples/mnist, the TFX guide's pipeline (11 components, both
+# models trained, evaluated, blessed and pushed; cached when nothing changed),
+# then the two models side by side. MNIST_ROOT moves the pipeline root.
+MNIST_ROOT ?= out/mnist/pipeline
+run: build mnist
+
+# The pipeline and the table alone, on an existing build (BUILD_DIR).
+mnist:
+	@$(EDGEPIPE) run $(BUILD_DIR)/examples/mnist_pipeline.so --root $(MNIST_ROOT)
+	@$(EDGEPIPE) compare --root $(MNIST_ROOT)
 
 test: build
 	@ctest --preset release

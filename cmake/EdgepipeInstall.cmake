@@ -72,10 +72,8 @@ install(FILES ${CMAKE_BINARY_DIR}/src/edgepipe/data/example.pb.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepipe/data)
 install(FILES ${CMAKE_BINARY_DIR}/src/edgepipe/eval/eval_config.pb.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepipe/eval)
-foreach(proto statistics schema anomalies)
-  install(FILES ${CMAKE_BINARY_DIR}/src/edgepipe/components/${proto}.pb.h
-    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepipe/components)
-endforeach()
+install(DIRECTORY ${CMAKE_BINARY_DIR}/src/edgepipe/components/
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepipe/components FILES_MATCHING PATTERN "*.pb.h")
 install(FILES ${CMAKE_BINARY_DIR}/gen/edgepipe/lite/tflite_schema_generated.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepipe/lite)
 

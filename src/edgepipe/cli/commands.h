@@ -39,6 +39,8 @@ void RegisterEvaluateCommand(CLI::App& app, CommandRegistry& registry);
 void RegisterPipelineCommands(CLI::App& app, CommandRegistry& registry);
 // `stats show`, `schema show`, `anomalies show`.
 void RegisterStatsCommands(CLI::App& app, CommandRegistry& registry);
+// `compare`: two Evaluator components of a run side by side (compare_command.cc).
+void RegisterCompareCommand(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace edgepipe::cli
 

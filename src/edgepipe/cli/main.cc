@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   edgepipe::cli::RegisterEvaluateCommand(app, registry);
   edgepipe::cli::RegisterPipelineCommands(app, registry);
   edgepipe::cli::RegisterStatsCommands(app, registry);
+  edgepipe::cli::RegisterCompareCommand(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
