@@ -47,7 +47,8 @@ add_library(edgepipe::edgepipe ALIAS edgepipe_all)
 # registrations (protobuf descriptors) happen once (pipeline/module.h).
 set_target_properties(edgepipe PROPERTIES ENABLE_EXPORTS ON)
 
-set(_targets edgepipe_all edgepipe_data_proto edgepipe_eval_proto edgepipe_lite_schema)
+set(_targets edgepipe_all edgepipe_data_proto edgepipe_eval_proto edgepipe_components_proto
+  edgepipe_lite_schema)
 foreach(layer ${EDGEPIPE_LAYERS})
   list(APPEND _targets edgepipe_${layer})
 endforeach()
