@@ -1,0 +1,193 @@
+#include "edgepipe/lite/fully_connected_fast.h"
+
+#include <cstddef>
+
+namespace edgepipe::lite {
+namespace {
+
+#define EDGEPIPE_FC_INLINE inline __attribute__((always_inline))
+
+// Wrapping int32 arithmetic (the reference accumulator's arithmetic modulo
+// 2^32, without signed-overflow UB).
+EDGEPIPE_FC_INLINE int32_t WrapAdd(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+EDGEPIPE_FC_INLINE int32_t WrapMul(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) * static_cast<uint32_t>(b));
+}
+
+template <typename T>
+std::vector<int32_t> RowSums(const T* filter, int units, int depth) {
+  std::vector<int32_t> sums(static_cast<size_t>(units));
+  for (int o = 0; o < units; ++o) {
+    const T* w = filter + static_cast<size_t>(o) * depth;
+    int32_t s = 0;
+    for (int d = 0; d < depth; ++d) s += w[d];
+    sums[static_cast<size_t>(o)] = s;
+  }
+  return sums;
+}
+
+template <typename T>
+void Reference(const ConvQuant& q, const FcShape& s, const T* input, const T* filter,
+               const int32_t* bias, T* output) {
+  const bool per_channel =
+      q.multiplier.size() > 1 && q.multiplier.size() == static_cast<size_t>(s.units);
+  for (int b = 0; b < s.batches; ++b) {
+    for (int o = 0; o < s.units; ++o) {
+      int32_t acc = 0;
+      const T* x = input + static_cast<size_t>(b) * s.depth;
+      const T* w = filter + static_cast<size_t>(o) * s.depth;
+      for (int d = 0; d < s.depth; ++d) {
+        acc = WrapAdd(acc, WrapMul(static_cast<int32_t>(w[d]) + q.filter_offset,
+                                   static_cast<int32_t>(x[d]) + q.input_offset));
+      }
+      if (bias) acc = WrapAdd(acc, bias[o]);
+      const size_t c = per_channel ? static_cast<size_t>(o) : 0;
+      output[static_cast<size_t>(b) * s.units + o] = static_cast<T>(q.Requantize(acc, c));
+    }
+  }
+}
+
+// sum(x*w) over `depth` for four input rows sharing one filter row. Plain
+// widening loops: GCC vectorizes them (pmaddwd / vpmaddwd). |x*w| <= 2^16
+// and depth is an int, so the int32 sums wrap only where the reference
+// would overflow as well.
+template <typename T>
+EDGEPIPE_FC_INLINE void Dot4(const T* __restrict w, const T* __restrict x0, const T* __restrict x1,
+                             const T* __restrict x2, const T* __restrict x3, int depth,
+                             int32_t* out) {
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (int d = 0; d < depth; ++d) {
+    const int32_t wd = w[d];
+    a0 += wd * static_cast<int32_t>(x0[d]);
+    a1 += wd * static_cast<int32_t>(x1[d]);
+    a2 += wd * static_cast<int32_t>(x2[d]);
+    a3 += wd * static_cast<int32_t>(x3[d]);
+  }
+  out[0] = a0;
+  out[1] = a1;
+  out[2] = a2;
+  out[3] = a3;
+}
+
+template <typename T>
+EDGEPIPE_FC_INLINE int32_t Dot1(const T* __restrict w, const T* __restrict x, int depth) {
+  int32_t a = 0;
+  for (int d = 0; d < depth; ++d) a += static_cast<int32_t>(w[d]) * static_cast<int32_t>(x[d]);
+  return a;
+}
+
+template <typename T>
+EDGEPIPE_FC_INLINE int32_t SumRow(const T* x, int depth) {
+  int32_t a = 0;
+  for (int d = 0; d < depth; ++d) a += x[d];
+  return a;
+}
+
+// The fast loop body; instantiated once for the baseline ISA and once with
+// AVX2 enabled (see Fast below).
+template <typename T>
+EDGEPIPE_FC_INLINE void FastBody(const ConvQuant& q, const FcShape& s, const T* input,
+                                 const T* filter, const int32_t* row_sums, const int32_t* bias,
+                                 T* output) {
+  const bool per_channel =
+      q.multiplier.size() > 1 && q.multiplier.size() == static_cast<size_t>(s.units);
+  const size_t depth = static_cast<size_t>(s.depth);
+  const size_t units = static_cast<size_t>(s.units);
+  // Per unit: everything but sum(x*w) and the filter_offset * sum(x) term.
+  const int32_t const_term = WrapMul(WrapMul(s.depth, q.input_offset), q.filter_offset);
+  auto finish = [&](int b, int o, int32_t xw, int32_t x_sum) {
+    int32_t acc = WrapAdd(xw, WrapMul(q.input_offset, row_sums[o]));
+    acc = WrapAdd(acc, WrapMul(q.filter_offset, x_sum));
+    acc = WrapAdd(acc, const_term);
+    if (bias) acc = WrapAdd(acc, bias[o]);
+    const size_t c = per_channel ? static_cast<size_t>(o) : 0;
+    output[static_cast<size_t>(b) * units + static_cast<size_t>(o)] =
+        static_cast<T>(q.Requantize(acc, c));
+  };
+  int b = 0;
+  for (; b + 4 <= s.batches; b += 4) {
+    const T* x0 = input + static_cast<size_t>(b) * depth;
+    const T* x1 = x0 + depth;
+    const T* x2 = x1 + depth;
+    const T* x3 = x2 + depth;
+    int32_t xs[4] = {0, 0, 0, 0};
+    if (q.filter_offset != 0) {
+      xs[0] = SumRow(x0, s.depth);
+      xs[1] = SumRow(x1, s.depth);
+      xs[2] = SumRow(x2, s.depth);
+      xs[3] = SumRow(x3, s.depth);
+    }
+    for (int o = 0; o < s.units; ++o) {
+      int32_t xw[4];
+      Dot4(filter + static_cast<size_t>(o) * depth, x0, x1, x2, x3, s.depth, xw);
+      for (int i = 0; i < 4; ++i) finish(b + i, o, xw[i], xs[i]);
+    }
+  }
+  for (; b < s.batches; ++b) {
+    const T* x = input + static_cast<size_t>(b) * depth;
+    const int32_t x_sum = q.filter_offset != 0 ? SumRow(x, s.depth) : 0;
+    for (int o = 0; o < s.units; ++o) {
+      finish(b, o, Dot1(filter + static_cast<size_t>(o) * depth, x, s.depth), x_sum);
+    }
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define EDGEPIPE_FC_AVX2 1
+template <typename T>
+__attribute__((target("avx2"))) void FastAvx2(const ConvQuant& q, const FcShape& s, const T* input,
+                                              const T* filter, const int32_t* row_sums,
+                                              const int32_t* bias, T* output) {
+  FastBody(q, s, input, filter, row_sums, bias, output);
+}
+
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+#endif
+
+template <typename T>
+void Fast(const ConvQuant& q, const FcShape& s, const T* input, const T* filter,
+          const int32_t* row_sums, const int32_t* bias, T* output) {
+#ifdef EDGEPIPE_FC_AVX2
+  if (HasAvx2()) {
+    FastAvx2(q, s, input, filter, row_sums, bias, output);
+    return;
+  }
+#endif
+  FastBody(q, s, input, filter, row_sums, bias, output);
+}
+
+}  // namespace
+
+std::vector<int32_t> FcFilterRowSums(const int8_t* filter, int units, int depth) {
+  return RowSums(filter, units, depth);
+}
+std::vector<int32_t> FcFilterRowSums(const uint8_t* filter, int units, int depth) {
+  return RowSums(filter, units, depth);
+}
+
+void FullyConnectedQuantReference(const ConvQuant& q, const FcShape& s, const int8_t* input,
+                                  const int8_t* filter, const int32_t* bias, int8_t* output) {
+  Reference(q, s, input, filter, bias, output);
+}
+void FullyConnectedQuantReference(const ConvQuant& q, const FcShape& s, const uint8_t* input,
+                                  const uint8_t* filter, const int32_t* bias, uint8_t* output) {
+  Reference(q, s, input, filter, bias, output);
+}
+
+void FullyConnectedQuantFast(const ConvQuant& q, const FcShape& s, const int8_t* input,
+                             const int8_t* filter, const int32_t* row_sums, const int32_t* bias,
+                             int8_t* output) {
+  Fast(q, s, input, filter, row_sums, bias, output);
+}
+void FullyConnectedQuantFast(const ConvQuant& q, const FcShape& s, const uint8_t* input,
+                             const uint8_t* filter, const int32_t* row_sums, const int32_t* bias,
+                             uint8_t* output) {
+  Fast(q, s, input, filter, row_sums, bias, output);
+}
+
+}  // namespace edgepipe::lite
