@@ -2,6 +2,10 @@
 
 #include <cstddef>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 namespace edgepipe::lite {
 namespace {
 
@@ -87,7 +91,20 @@ EDGEPIPE_FC_INLINE int32_t SumRow(const T* x, int depth) {
 
 // The fast loop body; instantiated once for the baseline ISA and once with
 // AVX2 enabled (see Fast below).
-template <typename T>
+// The portable dot products (a policy for FastBody).
+struct PlainDots {
+  template <typename T>
+  static EDGEPIPE_FC_INLINE void Dot4(const T* w, const T* x0, const T* x1, const T* x2,
+                                      const T* x3, int depth, int32_t* out) {
+    edgepipe::lite::Dot4(w, x0, x1, x2, x3, depth, out);
+  }
+  template <typename T>
+  static EDGEPIPE_FC_INLINE int32_t Dot1(const T* w, const T* x, int depth) {
+    return edgepipe::lite::Dot1(w, x, depth);
+  }
+};
+
+template <typename T, typename Dots>
 EDGEPIPE_FC_INLINE void FastBody(const ConvQuant& q, const FcShape& s, const T* input,
                                  const T* filter, const int32_t* row_sums, const int32_t* bias,
                                  T* output) {
@@ -121,7 +138,7 @@ EDGEPIPE_FC_INLINE void FastBody(const ConvQuant& q, const FcShape& s, const T* 
     }
     for (int o = 0; o < s.units; ++o) {
       int32_t xw[4];
-      Dot4(filter + static_cast<size_t>(o) * depth, x0, x1, x2, x3, s.depth, xw);
+      Dots::Dot4(filter + static_cast<size_t>(o) * depth, x0, x1, x2, x3, s.depth, xw);
       for (int i = 0; i < 4; ++i) finish(b + i, o, xw[i], xs[i]);
     }
   }
@@ -129,18 +146,79 @@ EDGEPIPE_FC_INLINE void FastBody(const ConvQuant& q, const FcShape& s, const T* 
     const T* x = input + static_cast<size_t>(b) * depth;
     const int32_t x_sum = q.filter_offset != 0 ? SumRow(x, s.depth) : 0;
     for (int o = 0; o < s.units; ++o) {
-      finish(b, o, Dot1(filter + static_cast<size_t>(o) * depth, x, s.depth), x_sum);
+      finish(b, o, Dots::Dot1(filter + static_cast<size_t>(o) * depth, x, s.depth), x_sum);
     }
   }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define EDGEPIPE_FC_AVX2 1
+
+// 16 int8 / uint8 values widened to int16 lanes.
+__attribute__((target("avx2"))) inline __m256i Load16(const int8_t* p) {
+  return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+__attribute__((target("avx2"))) inline __m256i Load16(const uint8_t* p) {
+  return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+__attribute__((target("avx2"))) inline int32_t HorizontalSum(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(s);
+}
+
+// Dot4 with _mm256_madd_epi16: int16 x int16 products summed in pairs into
+// int32 (|pair| <= 2 * 255 * 255, no saturation); the tail is scalar.
+template <typename T>
+__attribute__((target("avx2"))) inline void Dot4Avx2(const T* w, const T* x0, const T* x1,
+                                                     const T* x2, const T* x3, int depth,
+                                                     int32_t* out) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  int d = 0;
+  for (; d + 16 <= depth; d += 16) {
+    const __m256i wv = Load16(w + d);
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(wv, Load16(x0 + d)));
+    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(wv, Load16(x1 + d)));
+    a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(wv, Load16(x2 + d)));
+    a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(wv, Load16(x3 + d)));
+  }
+  int32_t t[4];
+  Dot4(w + d, x0 + d, x1 + d, x2 + d, x3 + d, depth - d, t);
+  out[0] = WrapAdd(HorizontalSum(a0), t[0]);
+  out[1] = WrapAdd(HorizontalSum(a1), t[1]);
+  out[2] = WrapAdd(HorizontalSum(a2), t[2]);
+  out[3] = WrapAdd(HorizontalSum(a3), t[3]);
+}
+
+template <typename T>
+__attribute__((target("avx2"))) inline int32_t Dot1Avx2(const T* w, const T* x, int depth) {
+  __m256i a = _mm256_setzero_si256();
+  int d = 0;
+  for (; d + 16 <= depth; d += 16) {
+    a = _mm256_add_epi32(a, _mm256_madd_epi16(Load16(w + d), Load16(x + d)));
+  }
+  return WrapAdd(HorizontalSum(a), Dot1(w + d, x + d, depth - d));
+}
+
+struct Avx2Dots {
+  template <typename T>
+  __attribute__((target("avx2"))) static void Dot4(const T* w, const T* x0, const T* x1,
+                                                   const T* x2, const T* x3, int depth,
+                                                   int32_t* out) {
+    Dot4Avx2(w, x0, x1, x2, x3, depth, out);
+  }
+  template <typename T>
+  __attribute__((target("avx2"))) static int32_t Dot1(const T* w, const T* x, int depth) {
+    return Dot1Avx2(w, x, depth);
+  }
+};
+
 template <typename T>
 __attribute__((target("avx2"))) void FastAvx2(const ConvQuant& q, const FcShape& s, const T* input,
                                               const T* filter, const int32_t* row_sums,
                                               const int32_t* bias, T* output) {
-  FastBody(q, s, input, filter, row_sums, bias, output);
+  FastBody<T, Avx2Dots>(q, s, input, filter, row_sums, bias, output);
 }
 
 bool HasAvx2() {
@@ -158,7 +236,7 @@ void Fast(const ConvQuant& q, const FcShape& s, const T* input, const T* filter,
     return;
   }
 #endif
-  FastBody(q, s, input, filter, row_sums, bias, output);
+  FastBody<T, PlainDots>(q, s, input, filter, row_sums, bias, output);
 }
 
 }  // namespace

@@ -56,8 +56,8 @@ void FullyConnectedQuantFast(const ConvQuant& q, const FcShape& s, const int8_t*
                              const int8_t* filter, const int32_t* row_sums, const int32_t* bias,
                              int8_t* output);
 void FullyConnectedQuantFast(const ConvQuant& q, const FcShape& s, const uint8_t* input,
-                             const uint8_t* filter, const int32_t* row_sums,
-                             const int32_t* bias, uint8_t* output);
+                             const uint8_t* filter, const int32_t* row_sums, const int32_t* bias,
+                             uint8_t* output);
 
 }  // namespace edgepipe::lite
 
