@@ -268,4 +268,15 @@ void FullyConnectedQuantFast(const ConvQuant& q, const FcShape& s, const uint8_t
   Fast(q, s, input, filter, row_sums, bias, output);
 }
 
+void FullyConnectedQuantFastPortable(const ConvQuant& q, const FcShape& s, const int8_t* input,
+                                     const int8_t* filter, const int32_t* row_sums,
+                                     const int32_t* bias, int8_t* output) {
+  FastBody<int8_t, PlainDots>(q, s, input, filter, row_sums, bias, output);
+}
+void FullyConnectedQuantFastPortable(const ConvQuant& q, const FcShape& s, const uint8_t* input,
+                                     const uint8_t* filter, const int32_t* row_sums,
+                                     const int32_t* bias, uint8_t* output) {
+  FastBody<uint8_t, PlainDots>(q, s, input, filter, row_sums, bias, output);
+}
+
 }  // namespace edgepipe::lite

@@ -59,6 +59,15 @@ void FullyConnectedQuantFast(const ConvQuant& q, const FcShape& s, const uint8_t
                              const uint8_t* filter, const int32_t* row_sums, const int32_t* bias,
                              uint8_t* output);
 
+// The fast loop without the AVX2 dot products (the path taken on CPUs
+// without AVX2), callable anywhere so that tests cover it. Same contract.
+void FullyConnectedQuantFastPortable(const ConvQuant& q, const FcShape& s, const int8_t* input,
+                                     const int8_t* filter, const int32_t* row_sums,
+                                     const int32_t* bias, int8_t* output);
+void FullyConnectedQuantFastPortable(const ConvQuant& q, const FcShape& s, const uint8_t* input,
+                                     const uint8_t* filter, const int32_t* row_sums,
+                                     const int32_t* bias, uint8_t* output);
+
 }  // namespace edgepipe::lite
 
 #endif  // EDGEPIPE_LITE_FULLY_CONNECTED_FAST_H_

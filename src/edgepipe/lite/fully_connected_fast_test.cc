@@ -1,7 +1,7 @@
-// The fast quantized FULLY_CONNECTED loop against the reference loop: random
-// shapes (batch counts around the 4-row blocking, depths around vector
-// widths), zero points, per-tensor and per-channel multipliers, both
-// requantization modes, int8 and uint8; outputs must be bit-identical.
+// The fast quantized FULLY_CONNECTED loop (dispatched and portable) against the reference loop:
+// random shapes (batch counts around the 4-row blocking, depths around vector widths), zero points,
+// per-tensor and per-channel multipliers, both requantization modes, int8 and uint8; outputs must
+// be bit-identical.
 #include "edgepipe/lite/fully_connected_fast.h"
 
 #include <gtest/gtest.h>
@@ -85,7 +85,12 @@ void CheckRandomCases(uint32_t seed, bool filter_zp) {
     FullyConnectedQuantReference(q, s, input.data(), filter.data(), bias_ptr, ref.data());
     const std::vector<int32_t> sums = FcFilterRowSums(filter.data(), s.units, s.depth);
     FullyConnectedQuantFast(q, s, input.data(), filter.data(), sums.data(), bias_ptr, fast.data());
+    std::vector<T> portable(out_n, T{0x5a});
+    FullyConnectedQuantFastPortable(q, s, input.data(), filter.data(), sums.data(), bias_ptr,
+                                    portable.data());
     for (size_t i = 0; i < out_n; ++i) {
+      ASSERT_EQ(static_cast<int>(portable[i]), static_cast<int>(ref[i]))
+          << "portable, iter " << iter << " output " << i;
       ASSERT_EQ(static_cast<int>(fast[i]), static_cast<int>(ref[i]))
           << "iter " << iter << " batches " << s.batches << " depth " << s.depth << " units "
           << s.units << " output " << i << " per_channel " << per_channel << " fp32 " << fp32;
