@@ -2,6 +2,7 @@
 // input [..., D] is read as [batches, D]; filter [O, D]; bias [O] optional.
 #include <algorithm>
 
+#include "edgepipe/lite/fully_connected_fast.h"
 #include "edgepipe/lite/op_resolver.h"
 #include "edgepipe/lite/quant_math.h"
 
@@ -15,6 +16,10 @@ struct FcState : KernelState {
   int units = 0;
   float fmin = 0, fmax = 0;
   ConvQuant q;
+  // Quantized with a constant filter: sum of each filter row (see
+  // fully_connected_fast.h); empty otherwise (Eval then runs the reference
+  // loop, which needs no precomputation).
+  std::vector<int32_t> row_sums;
 };
 
 Status Prepare(KernelContext& ctx) {
@@ -66,6 +71,11 @@ Status Prepare(KernelContext& ctx) {
   } else {
     RETURN_IF_ERROR(
         PrepareConvQuant(ctx, *input, *filter, bias, *output, s->units, 0, s->act, &s->q));
+    if (filter->is_const && filter->data != nullptr) {
+      s->row_sums = input->type == T::INT8
+                        ? FcFilterRowSums(filter->as<int8_t>(), s->units, s->depth)
+                        : FcFilterRowSums(filter->as<uint8_t>(), s->units, s->depth);
+    }
   }
   RETURN_IF_ERROR(ctx.SetShape(output, std::move(out_shape)));
   ctx.set_state(std::move(s));
@@ -88,22 +98,11 @@ void EvalFloat(const FcState& s, const float* input, const float* filter, const 
 
 template <typename T>
 void EvalQuant(const FcState& s, const T* input, const T* filter, const int32_t* bias, T* output) {
-  const ConvQuant& q = s.q;
-  const bool per_channel =
-      q.multiplier.size() > 1 && q.multiplier.size() == static_cast<size_t>(s.units);
-  for (int b = 0; b < s.batches; ++b) {
-    for (int o = 0; o < s.units; ++o) {
-      int32_t acc = 0;
-      const T* x = input + static_cast<size_t>(b) * s.depth;
-      const T* w = filter + static_cast<size_t>(o) * s.depth;
-      for (int d = 0; d < s.depth; ++d) {
-        acc += (static_cast<int32_t>(w[d]) + q.filter_offset) *
-               (static_cast<int32_t>(x[d]) + q.input_offset);
-      }
-      if (bias) acc += bias[o];
-      const size_t c = per_channel ? static_cast<size_t>(o) : 0;
-      output[static_cast<size_t>(b) * s.units + o] = static_cast<T>(q.Requantize(acc, c));
-    }
+  const FcShape shape{s.batches, s.depth, s.units};
+  if (s.row_sums.empty()) {
+    FullyConnectedQuantReference(s.q, shape, input, filter, bias, output);
+  } else {
+    FullyConnectedQuantFast(s.q, shape, input, filter, s.row_sums.data(), bias, output);
   }
 }
 
