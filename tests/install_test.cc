@@ -176,7 +176,7 @@ TEST_F(InstallTest, OutOfTreeModuleBuildsWithFindPackageAndTrainsThroughTheTrain
 
 TEST_F(InstallTest, TrainerBuildsASourceModuleAgainstTheInstallOnceAndReusesIt) {
   const std::string source =
-      std::string(EDGEPIPE_SOURCE_DIR) + "/tests/module_fixture/mnist_module.cc";
+      std::string(EDGEPIPE_SOURCE_DIR) + "/examples/mnist/mnist_module.cc";
   const components::TrainerOptions options = SourceBuildOptions();
   ASSERT_EQ(Train(source, "first", options), Status::Ok());
   Result<model::LoadedModel> loaded = model::Load(JoinPath(model_, kServingModelDirName));

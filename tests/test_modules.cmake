@@ -30,7 +30,7 @@ foreach(variant echo error throw empty wrong_abi)
   list(APPEND _trainer_modules run_fn_${variant})
 endforeach()
 foreach(module mnist_module mnist_lite_module)
-  edgepipe_test_module(${module} SRCS "${CMAKE_SOURCE_DIR}/tests/module_fixture/${module}.cc"
+  edgepipe_test_module(${module} SRCS "${CMAKE_SOURCE_DIR}/examples/mnist/${module}.cc"
                        DEPS edgepipe::edgepipe)
   list(APPEND _trainer_modules ${module})
 endforeach()

@@ -93,7 +93,8 @@ Result<Pipeline> MakeMnistPipeline() {
   Node trainer_lite = trainer(EDGEPIPE_MNIST_LITE_MODULE, "Trainer.mnist_lite");
 
   auto evaluator = [&](const Node& t, const char* model_type, const char* id) {
-    Node e = c::Evaluator({.examples = transform.outputs()["transformed_examples"],
+    // Raw examples: the served models carry the Transform (mnist_model.h).
+    Node e = c::Evaluator({.examples = example_gen.outputs()["examples"],
                            .model = t.outputs()["model"],
                            .eval_config = EvalConfig(model_type)});
     e.WithId(id);
