@@ -22,16 +22,10 @@
 #include "edgepipe/core/testing/temp_dir.h"
 #include "edgepipe/model/json_util.h"
 #include "edgepipe/model/saved_model.h"
+#include "edgepipe/pipeline/module.h"
 
-// Under AddressSanitizer: the modules these tests load carry their own
-// instrumented copy of edgepipe, whose globals bind to this program's copy
-// (ENABLE_EXPORTS, see pipeline/module.h); ASan's ODR check reports those
-// identical definitions twice, so it is off here.
-#if defined(__SANITIZE_ADDRESS__)
-extern "C" __attribute__((used, visibility("default"))) const char* __asan_default_options() {
-  return "detect_odr_violation=0";
-}
-#endif
+// Modules loaded here bind to this program's copy of edgepipe (pipeline/module.h).
+EDGEPIPE_ALLOW_MODULE_GLOBALS()
 
 namespace edgepipe {
 namespace {
@@ -175,8 +169,7 @@ TEST_F(InstallTest, OutOfTreeModuleBuildsWithFindPackageAndTrainsThroughTheTrain
 }
 
 TEST_F(InstallTest, TrainerBuildsASourceModuleAgainstTheInstallOnceAndReusesIt) {
-  const std::string source =
-      std::string(EDGEPIPE_SOURCE_DIR) + "/examples/mnist/mnist_module.cc";
+  const std::string source = std::string(EDGEPIPE_SOURCE_DIR) + "/examples/mnist/mnist_module.cc";
   const components::TrainerOptions options = SourceBuildOptions();
   ASSERT_EQ(Train(source, "first", options), Status::Ok());
   Result<model::LoadedModel> loaded = model::Load(JoinPath(model_, kServingModelDirName));

@@ -5,6 +5,10 @@
 #include <cstdio>
 
 #include "edgepipe/cli/commands.h"
+#include "edgepipe/pipeline/module.h"
+
+// Modules loaded here bind to this program's copy of edgepipe (pipeline/module.h).
+EDGEPIPE_ALLOW_MODULE_GLOBALS()
 
 int main(int argc, char** argv) {
   CLI::App app{"edgepipe: TFX-style pipelines for models that ship to devices, in native C++"};

@@ -6,6 +6,10 @@
 #include "edgepipe/components/transform_testing.h"
 #include "edgepipe/core/testing/temp_dir.h"
 #include "edgepipe/data/tfrecord.h"
+#include "edgepipe/pipeline/module.h"
+
+// Modules loaded here bind to this program's copy of edgepipe (pipeline/module.h).
+EDGEPIPE_ALLOW_MODULE_GLOBALS()
 
 namespace edgepipe::components {
 namespace {

@@ -79,4 +79,18 @@ class Module {
 
 }  // namespace edgepipe::pipeline
 
+// Put once, at namespace scope, in the main program of every program that
+// loads modules: under AddressSanitizer, a module carries its own instrumented
+// copy of the edgepipe code it uses, whose globals bind to the program's copy
+// (ENABLE_EXPORTS); ASan's ODR check would report those identical definitions
+// twice, so the macro turns that check off (and does nothing without ASan).
+#if defined(__SANITIZE_ADDRESS__)
+#define EDGEPIPE_ALLOW_MODULE_GLOBALS()                                                          \
+  extern "C" __attribute__((used, visibility("default"))) const char* __asan_default_options() { \
+    return "detect_odr_violation=0";                                                             \
+  }
+#else
+#define EDGEPIPE_ALLOW_MODULE_GLOBALS()
+#endif
+
 #endif  // EDGEPIPE_PIPELINE_MODULE_H_
