@@ -1,6 +1,8 @@
 #include "edgepipe/components/evaluator_component.h"
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "edgepipe/eval/evaluator.h"
 #include "edgepipe/eval/report.h"
 #include "edgepipe/eval/writers.h"
+#include <nlohmann/json.hpp>
 
 namespace edgepipe::components {
 namespace {
@@ -19,6 +22,70 @@ namespace {
 std::string ServingDir(const std::string& uri, Env* env) {
   std::string serving = JoinPath(uri, kServingModelDirName);
   return env->IsDirectory(serving) ? serving : uri;
+}
+
+// Parses the model_files parameter: a JSON object of plain file names.
+Result<std::map<std::string, std::string>> ParseModelFiles(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::InvalidArgument("\"" + text + "\" is not a JSON object");
+  }
+  std::map<std::string, std::string> files;
+  for (const auto& [name, value] : j.items()) {
+    if (!value.is_string()) {
+      return Status::InvalidArgument("model \"" + name + "\": file name must be a string");
+    }
+    const std::string file = value.get<std::string>();
+    if (file.empty() || file == "." || file == ".." || file.find('/') != std::string::npos) {
+      return Status::InvalidArgument("model \"" + name + "\": file name \"" + file +
+                                     "\" must be a plain name inside Format-Serving");
+    }
+    files[name] = file;
+  }
+  return files;
+}
+
+// Pairs the config's ModelSpecs (in config order) with model paths: the
+// baseline spec with `baseline_dir` (empty: no baseline input), every other
+// spec with `model_dir`, or the file model_files names for it there.
+Result<std::vector<eval::ModelSource>> PairModels(const eval::EvalConfig& config,
+                                                  const std::map<std::string, std::string>& files,
+                                                  const std::string& model_dir,
+                                                  const std::string& baseline_dir) {
+  const eval::ModelSpec* baseline_spec = eval::BaselineModelSpec(config);
+  if (baseline_dir.empty() != (baseline_spec == nullptr)) {
+    return Status::InvalidArgument(
+        !baseline_dir.empty()
+            ? "input \"baseline_model\" given but eval_config has no ModelSpec with is_baseline"
+            : "eval_config has a baseline ModelSpec \"" + baseline_spec->name() +
+                  "\" but input \"baseline_model\" is not given");
+  }
+  std::vector<eval::ModelSource> models;
+  int candidates = 0;
+  for (const eval::ModelSpec& spec : config.model_specs()) {
+    if (spec.is_baseline()) {
+      models.push_back({spec.name(), baseline_dir});
+      continue;
+    }
+    ++candidates;
+    auto it = files.find(spec.name());
+    models.push_back(
+        {spec.name(), it == files.end() ? model_dir : JoinPath(model_dir, it->second)});
+  }
+  if (candidates == 0) {
+    return Status::InvalidArgument("eval_config: model_specs has no candidate model");
+  }
+  for (const auto& [name, file] : files) {
+    bool known = false;
+    for (const eval::ModelSpec& spec : config.model_specs()) {
+      known = known || (spec.name() == name && !spec.is_baseline());
+    }
+    if (!known) {
+      return Status::InvalidArgument("parameter \"model_files\": \"" + name +
+                                     "\" is not the name of a candidate ModelSpec");
+    }
+  }
+  return models;
 }
 
 class EvaluatorExecutor : public pipeline::Executor {
@@ -55,31 +122,12 @@ class EvaluatorExecutor : public pipeline::Executor {
                                      ": exactly one split is supported");
     }
 
-    // Pair the models with the specs by name.
-    const eval::ModelSpec* baseline_spec = eval::BaselineModelSpec(config);
-    const eval::ModelSpec* candidate_spec = nullptr;
-    for (const eval::ModelSpec& spec : config.model_specs()) {
-      if (spec.is_baseline()) continue;
-      if (candidate_spec != nullptr) {
-        return Status::InvalidArgument("eval_config: model_specs has several candidate models (\"" +
-                                       candidate_spec->name() + "\", \"" + spec.name() +
-                                       "\"); the Evaluator component takes one model");
-      }
-      candidate_spec = &spec;
-    }
-    if (candidate_spec == nullptr) {
-      return Status::InvalidArgument("eval_config: model_specs has no candidate model");
-    }
-    if ((baseline != nullptr) != (baseline_spec != nullptr)) {
-      return Status::InvalidArgument(
-          baseline != nullptr
-              ? "input \"baseline_model\" given but eval_config has no ModelSpec with is_baseline"
-              : "eval_config has a baseline ModelSpec \"" + baseline_spec->name() +
-                    "\" but input \"baseline_model\" is not given");
-    }
-    std::vector<eval::ModelSource> models{{candidate_spec->name(), ServingDir(model->uri, env)}};
-    if (baseline != nullptr)
-      models.push_back({baseline_spec->name(), ServingDir(baseline->uri, env)});
+    ASSIGN_OR_RETURN(std::string files_json, StringParamOr(context, "model_files", "{}"));
+    Result<std::map<std::string, std::string>> files = ParseModelFiles(files_json);
+    if (!files.ok()) return files.status().WithContext("parameter \"model_files\"");
+    ASSIGN_OR_RETURN(std::vector<eval::ModelSource> models,
+                     PairModels(config, *files, ServingDir(model->uri, env),
+                                baseline != nullptr ? ServingDir(baseline->uri, env) : ""));
 
     eval::EvaluateOptions options;
     options.split = splits->front();
@@ -122,6 +170,7 @@ const pipeline::ComponentSpec& EvaluatorSpec() {
         param("eval_config_file", ParamType::kString, std::string(), /*is_file=*/true),
         param("example_splits", ParamType::kString, std::string("[\"eval\"]")),
         param("tflite_filename", ParamType::kString, std::string("tflite")),
+        param("model_files", ParamType::kString, std::string("{}")),
         param("num_threads", ParamType::kInt, int64_t{0}),
     };
     s->inputs = {{"examples", std::string(pipeline::artifact_type::kExamples), false},
@@ -142,7 +191,8 @@ pipeline::Node Evaluator(EvaluatorArgs args) {
   pipeline::Params params{{"eval_config", std::move(args.eval_config)},
                           {"eval_config_file", std::move(args.eval_config_file)},
                           {"example_splits", std::move(args.example_splits)},
-                          {"tflite_filename", std::move(args.tflite_filename)}};
+                          {"tflite_filename", std::move(args.tflite_filename)},
+                          {"model_files", nlohmann::json(args.model_files).dump()}};
   std::map<std::string, pipeline::Channel, std::less<>> inputs{
       {"examples", std::move(args.examples)}, {"model", std::move(args.model)}};
   if (args.baseline_model) inputs.emplace("baseline_model", std::move(*args.baseline_model));

@@ -16,19 +16,29 @@
 // eval_config_file (string, is_file: its content is part of the cache key),
 // exactly one of them non-empty; example_splits (string, JSON list of split
 // names, default `["eval"]`; exactly one split is supported); tflite_filename
-// (string, default "tflite"); num_threads (int, default 0 = all cores).
+// (string, default "tflite"); model_files (string, JSON object: ModelSpec
+// name -> file name inside the model's Format-Serving folder, e.g.
+// `{"int8": "model_int8.tflite"}`, default `{}`); num_threads (int, default
+// 0 = all cores).
 // Outputs: evaluation (ModelEvaluation: metrics.json, plots.json,
 // validations.json, eval_config.pbtxt and report.html, see eval/writers.h and
 // eval/report.h) and blessing (ModelBlessing: a BLESSED or NOT_BLESSED file,
 // property blessed = 1 or 0).
 //
-// Models are matched to the config's ModelSpecs by name: the candidate takes
-// the (only) spec without is_baseline, the baseline the spec with it. A
-// failed threshold is not an error: the model is simply not blessed.
+// Models are matched to the config's ModelSpecs by name: the baseline input
+// takes the spec with is_baseline; every other spec is a candidate read from
+// the `model` input. Several candidate specs evaluate several files of the
+// same Model artifact in one pass (e.g. the native model and its float,
+// float16 and int8 TFLite rewrites): a spec named in model_files reads that
+// file of Format-Serving; other tf_lite specs read tflite_filename. Models
+// are evaluated in config order, so the diff metrics (flip rate, ...) of
+// every model are against the first spec's. The model is blessed when every
+// threshold of every model passed; a failed threshold is not an error.
 // Thread safety: an executor runs one Do() at a time.
 #ifndef EDGEPIPE_COMPONENTS_EVALUATOR_COMPONENT_H_
 #define EDGEPIPE_COMPONENTS_EVALUATOR_COMPONENT_H_
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +61,8 @@ struct EvaluatorArgs {
   std::string eval_config_file = {};  // path to a protobuf text file
   std::string example_splits = R"(["eval"])";
   std::string tflite_filename = "tflite";
+  // ModelSpec name -> file name inside Format-Serving (a plain name).
+  std::map<std::string, std::string> model_files = {};
 };
 
 // An Evaluator node (id "Evaluator" until WithId).
