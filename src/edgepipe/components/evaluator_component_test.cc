@@ -1,13 +1,17 @@
 // The Evaluator component on the eval layer's small classifier: models as
 // Trainer outputs (<uri>/Format-Serving), the eval split of an Examples
 // artifact; thresholds that pass bless, thresholds that fail do not; a
-// baseline model; parameter and input errors.
+// baseline model; several files of one model (model_files) in one pass;
+// parameter and input errors.
 #include "edgepipe/components/evaluator_component.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <string>
+#include <utility>
 
 #include "edgepipe/components/component_testing.h"
 #include "edgepipe/components/pusher.h"
@@ -184,16 +188,91 @@ TEST_F(EvaluatorComponentTest, ParameterErrors) {
   EXPECT_FALSE(MakeEvaluatorExecutor()->Do(no_split).ok());
 }
 
+TEST_F(EvaluatorComponentTest, SeveralFilesOfOneModelInOnePass) {
+  // One Model artifact whose Format-Serving holds the native model and two
+  // TFLite files (the float and the int8 rewrite of the same network).
+  eval::testing::Models models = eval::testing::MakeModels(tmp_->Join("multi_src"));
+  const std::string uri = tmp_->Join("Trainer.multi/model/4");
+  const std::string serving = JoinPath(uri, "Format-Serving");
+  ASSERT_TRUE(CopyTreeAtomic(models.native, serving).ok());
+  for (const auto& [from, to] :
+       {std::pair{models.lite_float, "float.tflite"}, std::pair{models.lite_int8, "int8.tflite"}}) {
+    Result<std::string> bytes = ReadFileToString(JoinPath(from, "tflite"));
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    ASSERT_TRUE(WriteFileAtomic(JoinPath(serving, to), *bytes).ok());
+  }
+  const std::string config = R"pb(
+    model_specs { name: "native" label_key: "label" }
+    model_specs { name: "float" model_type: "tf_lite" label_key: "label" }
+    model_specs { name: "int8" model_type: "tf_lite" label_key: "label" }
+    metrics_specs { metrics { class_name: "SparseCategoricalAccuracy" } }
+  )pb";
+  const std::string files = R"({"float":"float.tflite","int8":"int8.tflite"})";
+  pipeline::ArtifactMap inputs{{"examples", {MakeArtifact(at::kExamples, *examples_)}},
+                               {"model", {MakeArtifact(at::kModel, uri)}}};
+  auto make = [&](const std::string& name, pipeline::Params params) {
+    pipeline::ArtifactMap outputs{
+        {"evaluation", {MakeArtifact(at::kModelEvaluation, tmp_->Join(name + "/evaluation"))}},
+        {"blessing", {MakeArtifact(at::kModelBlessing, tmp_->Join(name + "/blessing"))}}};
+    return MakeContext(EvaluatorSpec(), inputs, std::move(outputs), std::move(params));
+  };
+  auto c = make("multi", {{"eval_config", config}, {"model_files", files}});
+  Status s = MakeEvaluatorExecutor()->Do(c);
+  ASSERT_TRUE(s.ok()) << s;
+  auto result = eval::ReadEvalResult(c.outputs["evaluation"][0].uri);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->models.size(), 3u);
+  EXPECT_EQ(result->models[0].model_type, "native");
+  EXPECT_EQ(result->models[1].path, JoinPath(serving, "float.tflite"));
+  EXPECT_EQ(result->models[2].path, JoinPath(serving, "int8.tflite"));
+  // Each model's size is its own file's.
+  for (int i : {1, 2}) {
+    Result<std::string> bytes = ReadFileToString(result->models[i].path);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    EXPECT_EQ(result->models[i].size_bytes, static_cast<int64_t>(bytes->size()));
+  }
+  EXPECT_NE(result->models[1].size_bytes, result->models[2].size_bytes);
+  // The float rewrite agrees with the native model.
+  std::map<std::string, double> flip, accuracy;
+  for (const auto& [key, value] : result->slices.at(0).metrics) {
+    if (key.name == "flip_rate") flip[key.model_name] = value.value;
+    if (key.name == "sparse_categorical_accuracy") accuracy[key.model_name] = value.value;
+  }
+  ASSERT_EQ(flip.count("float"), 1u);
+  ASSERT_EQ(flip.count("int8"), 1u);
+  EXPECT_EQ(flip.count("native"), 0u);  // the reference
+  EXPECT_EQ(flip["float"], 0.0);
+  EXPECT_NEAR(accuracy["float"], accuracy["native"], 1e-9);
+  EXPECT_NEAR(accuracy["float"], reference_accuracy_, 1e-9);
+
+  // A file name that leaves the folder, a name without a spec, bad JSON.
+  auto escape = make("multi2", {{"eval_config", config}, {"model_files", R"({"int8":"../x"})"}});
+  EXPECT_THAT(MakeEvaluatorExecutor()->Do(escape).message(), HasSubstr("plain name"));
+  auto unknown = make("multi3", {{"eval_config", config}, {"model_files", R"({"int4":"a"})"}});
+  EXPECT_THAT(MakeEvaluatorExecutor()->Do(unknown).message(),
+              HasSubstr("\"int4\" is not the name of a candidate ModelSpec"));
+  auto bad = make("multi4", {{"eval_config", config}, {"model_files", "[1]"}});
+  EXPECT_THAT(MakeEvaluatorExecutor()->Do(bad).message(), HasSubstr("not a JSON object"));
+  // A missing file is an error naming it.
+  auto missing =
+      make("multi5", {{"eval_config", config},
+                      {"model_files", R"({"float":"float.tflite","int8":"none.tflite"})"}});
+  EXPECT_THAT(MakeEvaluatorExecutor()->Do(missing).message(), HasSubstr("none.tflite"));
+}
+
 TEST_F(EvaluatorComponentTest, DslNode) {
   pipeline::Node gen = pipeline::Node(EvaluatorSpec(), MakeEvaluatorExecutor, {}, {});
   pipeline::Node node = Evaluator({.examples = gen.outputs()["evaluation"],
                                    .model = gen.outputs()["evaluation"],
-                                   .eval_config = LiteConfig(0.5)});
+                                   .eval_config = LiteConfig(0.5),
+                                   .model_files = {{"int8", "model_int8.tflite"}}});
   node.WithId("Evaluator.mnist_lite");
   EXPECT_EQ(node.id(), "Evaluator.mnist_lite");
   EXPECT_EQ(node.spec().type, "Evaluator");
   EXPECT_EQ(node.data()->inputs.count("baseline_model"), 0u);
   EXPECT_EQ(node.outputs()["blessing"].type, at::kModelBlessing);
+  EXPECT_EQ(std::get<std::string>(node.data()->params.at("model_files")),
+            R"({"int8":"model_int8.tflite"})");
   EXPECT_TRUE(pipeline::ValidateParams(node.spec(), node.data()->params, node.id()).ok());
 }
 
