@@ -4,6 +4,10 @@
 // evaluation results (accuracy, size, latency, blessing), the Pushers'
 // destinations, and runs one extra evaluation with both models on the same
 // examples for their agreement (flip rate of the second against the first).
+// Given one Evaluator that evaluated several models in one pass
+// (examples/fashion_mnist: the native model and four TFLite rewrites), it
+// prints one row per model from that evaluation alone: the diff metrics in
+// it are already against the first model.
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -126,14 +130,47 @@ std::string Num(double v, const char* fmt) {
   return buf;
 }
 
+// One Evaluator's models, one row each (diff metrics against models[0]).
+Status PrintModelsTable(const Side& side) {
+  const eval::EvalResult& r = side.result;
+  if (r.models.size() < 2) {
+    return Status::InvalidArgument(side.evaluation_dir + ": evaluation of \"" + side.evaluator +
+                                   "\" has " + std::to_string(r.models.size()) +
+                                   " model; give two Evaluator ids to compare two evaluations");
+  }
+  const std::string& ref = r.models[0].name;
+  std::printf("\n  %s: %lld examples, %zu models, flip rate against \"%s\"\n",
+              side.evaluator.c_str(), static_cast<long long>(r.num_examples), r.models.size(),
+              ref.c_str());
+  std::printf("  %-15s %-8s %9s %11s %13s %10s %10s\n", "model", "type", "accuracy", "size",
+              "latency", "flip rate", "max |diff|");
+  for (const eval::ModelInfo& m : r.models) {
+    const bool is_ref = m.name == ref;
+    std::printf("  %-15s %-8s %9s %11s %13s %10s %10s\n", m.name.c_str(), m.model_type.c_str(),
+                Num(MetricOf(r, "sparse_categorical_accuracy", m.name), "%.4f").c_str(),
+                Num(static_cast<double>(m.size_bytes) / 1024.0, "%.1f KiB").c_str(),
+                (Num(m.latency_ms, "%.2f ms") + "/" + std::to_string(m.latency_batch)).c_str(),
+                is_ref ? "-" : Num(MetricOf(r, "flip_rate", m.name), "%.4f").c_str(),
+                is_ref ? "-" : Num(MetricOf(r, "max_abs_prediction_diff", m.name), "%.3g").c_str());
+  }
+  std::printf("  blessed: %s\n  pushed:  %s\n  report:  %s\n", r.validation.ok ? "yes" : "no",
+              side.pushed.c_str(),
+              JoinPath(side.evaluation_dir, std::string(eval::kReportFileName)).c_str());
+  return Status::Ok();
+}
+
 Status RunCompare(const CompareFlags& f) {
-  if (f.evaluators.size() != 2) {
-    return Status::InvalidArgument("--evaluators: give exactly two component ids, got " +
+  if (f.evaluators.size() != 1 && f.evaluators.size() != 2) {
+    return Status::InvalidArgument("--evaluators: give one or two component ids, got " +
                                    std::to_string(f.evaluators.size()));
   }
   const std::string metadata = JoinPath(f.root, "metadata.sqlite");
   ASSIGN_OR_RETURN(std::unique_ptr<MetadataStore> store,
                    MetadataStore::Open(metadata, {.create_if_missing = false}));
+  if (f.evaluators.size() == 1) {
+    ASSIGN_OR_RETURN(Side one, ReadSide(*store, f.root, f.evaluators[0]));
+    return PrintModelsTable(one);
+  }
   ASSIGN_OR_RETURN(Side a, ReadSide(*store, f.root, f.evaluators[0]));
   ASSIGN_OR_RETURN(Side b, ReadSide(*store, f.root, f.evaluators[1]));
 
@@ -194,11 +231,13 @@ void RegisterCompareCommand(CLI::App& app, CommandRegistry& registry) {
   CLI::App* cmd = app.add_subcommand(
       "compare",
       "Two Evaluator components of a pipeline run side by side: accuracy, model size, latency, "
-      "blessing, push destination, and the models' agreement (one extra evaluation of both)");
+      "blessing, push destination, and the models' agreement (one extra evaluation of both); "
+      "or the models of one Evaluator that evaluated several, one row each");
   cmd->add_option("--root", flags->root, "pipeline root")->capture_default_str();
-  cmd->add_option("--evaluators", flags->evaluators, "the two Evaluator component ids")
+  cmd->add_option("--evaluators", flags->evaluators,
+                  "two Evaluator component ids, or one that evaluated several models")
       ->capture_default_str()
-      ->expected(2);
+      ->expected(1, 2);
   cmd->add_option("--label-key", flags->label_key, "label feature of the examples")
       ->capture_default_str();
   cmd->add_option("--split", flags->split, "split of the Examples artifact")->capture_default_str();
