@@ -73,6 +73,7 @@ TEST(ExamplesFashionMnistTest, FiveModelsInOneEvaluation) {
   TempDir tmp;
   const std::string data = tmp.Join("data");
   const std::string src = testing::kFashionMnistDir;
+  ASSERT_TRUE(Env::Default()->CreateDirs(data).ok());
   for (const auto& [prefix, count] :
        {std::pair<std::string, int64_t>{"train", kTrainImages}, {"t10k", kTestImages}}) {
     for (const char* part : {"-images-idx3-ubyte", "-labels-idx1-ubyte"}) {
