@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 BUILD_DIR ?= build/release
 EDGEPIPE := $(BUILD_DIR)/bin/edgepipe
 
-.PHONY: run mnist test setup build asan-test bench fuzz format clean
+.PHONY: run mnist fashion_mnist test setup build asan-test bench fuzz format clean
 
 setup:
 	@scripts/setup.sh
@@ -26,6 +26,15 @@ run: build mnist
 mnist:
 	@$(EDGEPIPE) run $(BUILD_DIR)/examples/mnist_pipeline.so --root $(MNIST_ROOT)
 	@$(EDGEPIPE) compare --root $(MNIST_ROOT)
+
+# examples/fashion_mnist (issue 6): the small CNN, its float32, dynamic-range,
+# float16 and int8 TFLite rewrites, all five in one Evaluator, then one row per
+# model. FMNIST_ROOT moves the pipeline root; EDGEPIPE_FMNIST_TRAIN_STEPS
+# (default 1876 = 2 epochs at batch 64) shortens training.
+FMNIST_ROOT ?= out/fashion_mnist/pipeline
+fashion_mnist: build
+	@$(EDGEPIPE) run $(BUILD_DIR)/examples/fashion_mnist_pipeline.so --root $(FMNIST_ROOT)
+	@$(EDGEPIPE) compare --root $(FMNIST_ROOT) --evaluators Evaluator
 
 test: build
 	@ctest --preset release
