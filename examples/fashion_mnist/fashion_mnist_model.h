@@ -4,14 +4,16 @@
 // four TFLite rewrites of it written beside it in the serving model folder.
 //
 // Header-only, included by fashion_mnist_module.cc (a module is one shared
-// library built from its .cc; this header sits beside it) and by the tests
-// that need the file names.
+// library built from its .cc; this header sits beside it) and by
+// fashion_mnist_pipeline.cc (the Evaluator's model names and files).
 #ifndef EDGEPIPE_EXAMPLES_FASHION_MNIST_FASHION_MNIST_MODEL_H_
 #define EDGEPIPE_EXAMPLES_FASHION_MNIST_FASHION_MNIST_MODEL_H_
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "edgepipe/components/fn_args.h"
