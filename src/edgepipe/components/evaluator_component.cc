@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,7 +13,6 @@
 #include "edgepipe/eval/evaluator.h"
 #include "edgepipe/eval/report.h"
 #include "edgepipe/eval/writers.h"
-#include <nlohmann/json.hpp>
 
 namespace edgepipe::components {
 namespace {
