@@ -31,10 +31,10 @@
 namespace edgepipe::bench {
 
 struct MlpModels {
-  std::string float32;    // converter output, float io
-  std::string int8;       // full integer, int8 input and output
-  std::string float16;    // float16 weights + DEQUANTIZE
-  std::string dynamic;    // dynamic-range (hybrid) int8 weights
+  std::string float32;  // converter output, float io
+  std::string int8;     // full integer, int8 input and output
+  std::string float16;  // float16 weights + DEQUANTIZE
+  std::string dynamic;  // dynamic-range (hybrid) int8 weights
 };
 
 // Random images in [0, 1), `n` values.
@@ -53,10 +53,10 @@ inline Result<MlpModels> BuildMlpModels(uint64_t seed) {
   ASSIGN_OR_RETURN(h, nn::Apply(L::Dense(64, {.activation = "relu"}), {h}));
   ASSIGN_OR_RETURN(nn::SymbolicTensor out, nn::Apply(L::Dense(10, {.name = "logits"}), {h}));
   ASSIGN_OR_RETURN(nn::Model m, nn::Model::Create({x}, {out}, "mnist_mlp", seed));
-  ASSIGN_OR_RETURN(
-      lite::Conversion c,
-      lite::ConvertModel(m, model::TensorSignature("serving_default",
-                                                   {{"image_floats", DType::kFloat32, {-1, 784}}})));
+  ASSIGN_OR_RETURN(lite::Conversion c,
+                   lite::ConvertModel(
+                       m, model::TensorSignature("serving_default",
+                                                 {{"image_floats", DType::kFloat32, {-1, 784}}})));
   MlpModels r;
   r.float32 = std::move(c.tflite);
   int sample = 0;
@@ -67,15 +67,17 @@ inline Result<MlpModels> BuildMlpModels(uint64_t seed) {
                      Array::FromVector<float>({1, 784}, std::span<const float>(px)));
     return true;
   };
-  ASSIGN_OR_RETURN(r.int8, lite::QuantizeModel(r.float32,
-                                               {.mode = lite::QuantizationMode::kFullInteger,
-                                                .inference_input_type = lite::InferenceType::kInt8,
-                                                .inference_output_type = lite::InferenceType::kInt8},
-                                               &data));
-  ASSIGN_OR_RETURN(r.float16,
-                   lite::QuantizeModel(r.float32, {.mode = lite::QuantizationMode::kFloat16}, nullptr));
-  ASSIGN_OR_RETURN(r.dynamic, lite::QuantizeModel(
-                                  r.float32, {.mode = lite::QuantizationMode::kDynamicRange}, nullptr));
+  ASSIGN_OR_RETURN(r.int8,
+                   lite::QuantizeModel(r.float32,
+                                       {.mode = lite::QuantizationMode::kFullInteger,
+                                        .inference_input_type = lite::InferenceType::kInt8,
+                                        .inference_output_type = lite::InferenceType::kInt8},
+                                       &data));
+  ASSIGN_OR_RETURN(r.float16, lite::QuantizeModel(
+                                  r.float32, {.mode = lite::QuantizationMode::kFloat16}, nullptr));
+  ASSIGN_OR_RETURN(
+      r.dynamic,
+      lite::QuantizeModel(r.float32, {.mode = lite::QuantizationMode::kDynamicRange}, nullptr));
   return r;
 }
 
@@ -118,7 +120,7 @@ inline Result<std::unique_ptr<lite::Interpreter>> MakeInterpreter(const std::str
     }
   } else {
     return Status::InvalidArgument("MakeInterpreter: input type " +
-                                std::to_string(static_cast<int>(t.type)) + " not supported");
+                                   std::to_string(static_cast<int>(t.type)) + " not supported");
   }
   return in;
 }

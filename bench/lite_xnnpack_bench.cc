@@ -54,8 +54,7 @@ void TimedLoop(benchmark::State& state, const std::string& key, int batch, F&& i
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
     if (!invoke()) return state.SkipWithError("invoke failed");
-    samples.push_back(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    samples.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   state.SetItemsProcessed(state.iterations() * batch);
   const double med = Median(std::move(samples));
@@ -165,16 +164,14 @@ class XnnMlp {
       ops_.push_back(op);
     }
     for (size_t i = 0; i < ops_.size(); ++i) {
-      xnn_status s =
-          quantized
-              ? xnn_setup_fully_connected_nc_qs8(ops_[i], static_cast<size_t>(batch),
-                                                 reinterpret_cast<const int8_t*>(bufs_[i].data()),
-                                                 reinterpret_cast<int8_t*>(bufs_[i + 1].data()),
-                                                 nullptr)
-              : xnn_setup_fully_connected_nc_f32(ops_[i], static_cast<size_t>(batch),
-                                                 reinterpret_cast<const float*>(bufs_[i].data()),
-                                                 reinterpret_cast<float*>(bufs_[i + 1].data()),
-                                                 nullptr);
+      xnn_status s = quantized ? xnn_setup_fully_connected_nc_qs8(
+                                     ops_[i], static_cast<size_t>(batch),
+                                     reinterpret_cast<const int8_t*>(bufs_[i].data()),
+                                     reinterpret_cast<int8_t*>(bufs_[i + 1].data()), nullptr)
+                               : xnn_setup_fully_connected_nc_f32(
+                                     ops_[i], static_cast<size_t>(batch),
+                                     reinterpret_cast<const float*>(bufs_[i].data()),
+                                     reinterpret_cast<float*>(bufs_[i + 1].data()), nullptr);
       if (s != xnn_status_success) Die("xnn_setup_fully_connected");
     }
   }
@@ -260,7 +257,8 @@ int main(int argc, char** argv) {
     std::printf("%-18s %12.2f %12.2f %14.0f %14.0f %9.2fx %10.3g\n", k.c_str(), o->second * 1e6,
                 x * 1e6, batch / o->second, batch / x, x / o->second, MaxDiff()[k]);
   }
-  std::printf("(ours/xnn: speed of ours relative to XNNPACK, > 1 is faster; medians of "
-              "per-invoke times)\n");
+  std::printf(
+      "(ours/xnn: speed of ours relative to XNNPACK, > 1 is faster; medians of "
+      "per-invoke times)\n");
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "edgepipe/lite/fully_connected_fast.h"
+#include "edgepipe/lite/fully_connected_float.h"
 #include "edgepipe/lite/op_resolver.h"
 #include "edgepipe/lite/quant_math.h"
 
@@ -20,6 +21,9 @@ struct FcState : KernelState {
   // fully_connected_fast.h); empty otherwise (Eval then runs the reference
   // loop, which needs no precomputation).
   std::vector<int32_t> row_sums;
+  // Float with a constant filter: the filter packed for the fast loop
+  // (fully_connected_float.h); empty otherwise (reference loop).
+  std::vector<float> packed;
 };
 
 Status Prepare(KernelContext& ctx) {
@@ -68,6 +72,9 @@ Status Prepare(KernelContext& ctx) {
   if (input->type == T::FLOAT32) {
     if (bias && bias->type != T::FLOAT32) return ctx.Error("float bias must be float32");
     RETURN_IF_ERROR(FloatActivationRange(ctx, s->act, &s->fmin, &s->fmax));
+    if (filter->is_const && filter->data != nullptr) {
+      s->packed = FcPackFloatFilter(filter->as<float>(), s->units, s->depth);
+    }
   } else {
     RETURN_IF_ERROR(
         PrepareConvQuant(ctx, *input, *filter, bias, *output, s->units, 0, s->act, &s->q));
@@ -84,15 +91,11 @@ Status Prepare(KernelContext& ctx) {
 
 void EvalFloat(const FcState& s, const float* input, const float* filter, const float* bias,
                float* output) {
-  for (int b = 0; b < s.batches; ++b) {
-    for (int o = 0; o < s.units; ++o) {
-      float total = 0;
-      const float* x = input + static_cast<size_t>(b) * s.depth;
-      const float* w = filter + static_cast<size_t>(o) * s.depth;
-      for (int d = 0; d < s.depth; ++d) total += x[d] * w[d];
-      const float v = total + (bias ? bias[o] : 0.0f);
-      output[static_cast<size_t>(b) * s.units + o] = std::clamp(v, s.fmin, s.fmax);
-    }
+  const FcShape shape{s.batches, s.depth, s.units};
+  if (s.packed.empty()) {
+    FullyConnectedFloatReference(shape, input, filter, bias, s.fmin, s.fmax, output);
+  } else {
+    FullyConnectedFloatFast(shape, input, s.packed.data(), bias, s.fmin, s.fmax, output);
   }
 }
 
