@@ -10,7 +10,9 @@
 // --batch B sets dimension 0 of every input (models whose signature has a
 // dynamic batch); default: the model's own shape (a -1 counts as 1).
 // Output: {"model", "batch", "iters", "threads", "median_us", "mean_us",
-// "p10_us", "p90_us", "min_us", "max_us", "items_per_s" (batch / median)}.
+// "p10_us", "p90_us", "min_us", "max_us", "cpu_mean_us" (process CPU time per
+// invoke: the machine may be shared, and wall time then includes waits),
+// "items_per_s" (batch / median)}.
 // The loading shims are those of tests/interop/run_litert.mjs (see there).
 // Exit status 0 on success; 1 with a message on stderr otherwise.
 import fs from 'node:fs';
@@ -147,11 +149,13 @@ async function main() {
   for (let i = 0; i < opts.warmup; ++i) await invoke();
   if (errorLines.length) throw new Error(`LiteRT reported: ${errorLines.join(' | ')}`);
   const samples = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < opts.iters; ++i) {
     const t0 = process.hrtime.bigint();
     await invoke();
     samples.push(Number(process.hrtime.bigint() - t0) / 1000);
   }
+  const cpu = process.cpuUsage(cpu0);
   if (errorLines.length) throw new Error(`LiteRT reported: ${errorLines.join(' | ')}`);
   for (const b of buffers) b.delete();
   samples.sort((a, b) => a - b);
@@ -168,6 +172,7 @@ async function main() {
     p90_us: round(quantile(samples, 0.9)),
     min_us: round(samples[0]),
     max_us: round(samples[samples.length - 1]),
+    cpu_mean_us: round((cpu.user + cpu.system) / opts.iters),
     items_per_s: Math.round(batch / (median / 1e6)),
   }) + '\n');
 }
