@@ -20,6 +20,11 @@ struct ConvState : KernelState, ConvGeometry {
   // as [out_c, k_h * k_w * in_c] for ConvQuantFast; empty otherwise (Eval
   // then runs the reference loop).
   std::vector<int32_t> row_sums;
+  // With row_sums on an AVX2 CPU: the packed filter and the input scratch
+  // of FullyConnectedQuantPacked (Eval writes the scratch: one Invoke at a
+  // time per interpreter).
+  FcPackedFilter packed;
+  std::vector<int16_t> scratch;
 };
 
 Status PrepareCommon(KernelContext& ctx, bool depthwise) {
@@ -111,6 +116,12 @@ Status PrepareCommon(KernelContext& ctx, bool depthwise) {
       s->row_sums = input->type == T::INT8
                         ? FcFilterRowSums(filter->as<int8_t>(), s->out_c, depth)
                         : FcFilterRowSums(filter->as<uint8_t>(), s->out_c, depth);
+      if (FullyConnectedQuantPackedAvailable()) {
+        s->packed =
+            input->type == T::INT8
+                ? FcPackQuantFilter(filter->as<int8_t>(), s->out_c, depth, s->q.filter_offset)
+                : FcPackQuantFilter(filter->as<uint8_t>(), s->out_c, depth, s->q.filter_offset);
+      }
     }
   }
   RETURN_IF_ERROR(ctx.SetShape(output, {s->batches, s->out_h, s->out_w, s->out_c}));
@@ -159,21 +170,22 @@ void Convolve(const ConvState& s, const T* input, const T* filter, T* output, Ac
 }
 
 template <typename T>
-void EvalQuant(const ConvState& s, const Tensor* input, const Tensor* filter, const Tensor* bias,
+void EvalQuant(ConvState& s, const Tensor* input, const Tensor* filter, const Tensor* bias,
                Tensor* output) {
   const int32_t* b = bias ? bias->as<int32_t>() : nullptr;
   const ConvGeometry& g = s;
   if (s.depthwise) {
     DepthwiseQuantFast(s.q, g, input->as<T>(), filter->as<T>(), b, output->as<T>());
   } else if (!s.row_sums.empty()) {
-    ConvQuantFast(s.q, g, input->as<T>(), filter->as<T>(), s.row_sums.data(), b, output->as<T>());
+    ConvQuantFast(s.q, g, input->as<T>(), filter->as<T>(), s.row_sums.data(), b, output->as<T>(),
+                  s.packed.data.empty() ? nullptr : &s.packed, &s.scratch);
   } else {
     ConvQuantReference(s.q, g, false, input->as<T>(), filter->as<T>(), b, output->as<T>());
   }
 }
 
 Status Eval(KernelContext& ctx) {
-  const ConvState& s = *ctx.state<ConvState>();
+  ConvState& s = *ctx.state<ConvState>();
   const Tensor* input = ctx.input(0);
   const Tensor* filter = ctx.input(1);
   const Tensor* bias = ctx.input(2);

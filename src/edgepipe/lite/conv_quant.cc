@@ -56,12 +56,21 @@ void Reference(const ConvQuant& q, const ConvGeometry& s, bool depthwise, const 
 
 template <typename T>
 void ConvFast(const ConvQuant& q, const ConvGeometry& g, const T* input, const T* filter,
-              const int32_t* row_sums, const int32_t* bias, T* output) {
+              const int32_t* row_sums, const int32_t* bias, T* output, const FcPackedFilter* packed,
+              std::vector<int16_t>* scratch) {
   const int depth = g.k_h * g.k_w * g.in_c;
+  const bool use_packed =
+      packed != nullptr && scratch != nullptr && FullyConnectedQuantPackedAvailable();
+  auto fc = [&](const FcShape& s, const T* in, T* out) {
+    if (use_packed) {
+      FullyConnectedQuantPacked(q, s, in, *packed, bias, out, scratch);
+    } else {
+      FullyConnectedQuantFast(q, s, in, filter, row_sums, bias, out);
+    }
+  };
   if (g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
       g.pad_w == 0 && g.out_h == g.in_h && g.out_w == g.in_w) {
-    FullyConnectedQuantFast(q, {g.batches * g.in_h * g.in_w, depth, g.out_c}, input, filter,
-                            row_sums, bias, output);
+    fc({g.batches * g.in_h * g.in_w, depth, g.out_c}, input, output);
     return;
   }
   constexpr int kRows = 64;
@@ -89,7 +98,7 @@ void ConvFast(const ConvQuant& q, const ConvGeometry& g, const T* input, const T
         }
       }
       T* out = output + (static_cast<size_t>(b) * pixels + p0) * g.out_c;
-      FullyConnectedQuantFast(q, {rows, depth, g.out_c}, cols.data(), filter, row_sums, bias, out);
+      fc({rows, depth, g.out_c}, cols.data(), out);
     }
   }
 }
@@ -175,13 +184,13 @@ void ConvQuantReference(const ConvQuant& q, const ConvGeometry& g, bool depthwis
 }
 void ConvQuantFast(const ConvQuant& q, const ConvGeometry& g, const int8_t* input,
                    const int8_t* filter, const int32_t* row_sums, const int32_t* bias,
-                   int8_t* output) {
-  ConvFast(q, g, input, filter, row_sums, bias, output);
+                   int8_t* output, const FcPackedFilter* packed, std::vector<int16_t>* scratch) {
+  ConvFast(q, g, input, filter, row_sums, bias, output, packed, scratch);
 }
 void ConvQuantFast(const ConvQuant& q, const ConvGeometry& g, const uint8_t* input,
                    const uint8_t* filter, const int32_t* row_sums, const int32_t* bias,
-                   uint8_t* output) {
-  ConvFast(q, g, input, filter, row_sums, bias, output);
+                   uint8_t* output, const FcPackedFilter* packed, std::vector<int16_t>* scratch) {
+  ConvFast(q, g, input, filter, row_sums, bias, output, packed, scratch);
 }
 void DepthwiseQuantFast(const ConvQuant& q, const ConvGeometry& g, const int8_t* input,
                         const int8_t* filter, const int32_t* bias, int8_t* output) {

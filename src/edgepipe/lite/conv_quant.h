@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "edgepipe/lite/fully_connected_packed.h"
 #include "edgepipe/lite/kernel.h"
 
 namespace edgepipe::lite {
@@ -49,13 +50,18 @@ void ConvQuantReference(const ConvQuant& q, const ConvGeometry& g, bool depthwis
 
 // CONV_2D fast loop. `row_sums` is FcFilterRowSums(filter, out_c,
 // k_h * k_w * in_c) (fully_connected_fast.h), not null. Allocates a scratch
-// block of at most 64 im2col rows per call.
+// block of at most 64 im2col rows per call. With `packed` (FcPackQuantFilter
+// of the same filter as [out_c, k_h * k_w * in_c], q.filter_offset) and
+// `scratch`, and FullyConnectedQuantPackedAvailable(), the rows go through
+// FullyConnectedQuantPacked instead (same outputs).
 void ConvQuantFast(const ConvQuant& q, const ConvGeometry& g, const int8_t* input,
                    const int8_t* filter, const int32_t* row_sums, const int32_t* bias,
-                   int8_t* output);
+                   int8_t* output, const FcPackedFilter* packed = nullptr,
+                   std::vector<int16_t>* scratch = nullptr);
 void ConvQuantFast(const ConvQuant& q, const ConvGeometry& g, const uint8_t* input,
                    const uint8_t* filter, const int32_t* row_sums, const int32_t* bias,
-                   uint8_t* output);
+                   uint8_t* output, const FcPackedFilter* packed = nullptr,
+                   std::vector<int16_t>* scratch = nullptr);
 
 // DEPTHWISE_CONV_2D fast loop. Allocates out_c int32 accumulators per call.
 void DepthwiseQuantFast(const ConvQuant& q, const ConvGeometry& g, const int8_t* input,

@@ -118,6 +118,17 @@ void CheckRandomCases(uint32_t seed, bool depthwise, bool filter_zp) {
     } else {
       const auto sums = FcFilterRowSums(filter.data(), g.out_c, depth);
       ConvQuantFast(q, g, input.data(), filter.data(), sums.data(), bp, fast.data());
+      // The packed FULLY_CONNECTED path too (AVX2 CPUs).
+      const FcPackedFilter packed =
+          FcPackQuantFilter(filter.data(), g.out_c, depth, q.filter_offset);
+      std::vector<int16_t> scratch;
+      std::vector<T> via_packed(out_n, T{0x5a});
+      ConvQuantFast(q, g, input.data(), filter.data(), sums.data(), bp, via_packed.data(), &packed,
+                    &scratch);
+      for (size_t i = 0; i < out_n; ++i) {
+        ASSERT_EQ(static_cast<int>(via_packed[i]), static_cast<int>(ref[i]))
+            << "packed, iter " << iter << " output " << i;
+      }
     }
     ++cases;
     for (size_t i = 0; i < out_n; ++i) {

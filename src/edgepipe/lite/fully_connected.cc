@@ -4,6 +4,7 @@
 
 #include "edgepipe/lite/fully_connected_fast.h"
 #include "edgepipe/lite/fully_connected_float.h"
+#include "edgepipe/lite/fully_connected_packed.h"
 #include "edgepipe/lite/op_resolver.h"
 #include "edgepipe/lite/quant_math.h"
 
@@ -24,6 +25,11 @@ struct FcState : KernelState {
   // Float with a constant filter: the filter packed for the fast loop
   // (fully_connected_float.h); empty otherwise (reference loop).
   std::vector<float> packed;
+  // Quantized with a constant filter on an AVX2 CPU: the packed filter and
+  // the input scratch of FullyConnectedQuantPacked (Eval writes the
+  // scratch: one Invoke at a time per interpreter).
+  FcPackedFilter packed_q;
+  std::vector<int16_t> scratch;
 };
 
 Status Prepare(KernelContext& ctx) {
@@ -82,6 +88,12 @@ Status Prepare(KernelContext& ctx) {
       s->row_sums = input->type == T::INT8
                         ? FcFilterRowSums(filter->as<int8_t>(), s->units, s->depth)
                         : FcFilterRowSums(filter->as<uint8_t>(), s->units, s->depth);
+      if (FullyConnectedQuantPackedAvailable()) {
+        s->packed_q =
+            input->type == T::INT8
+                ? FcPackQuantFilter(filter->as<int8_t>(), s->units, s->depth, s->q.filter_offset)
+                : FcPackQuantFilter(filter->as<uint8_t>(), s->units, s->depth, s->q.filter_offset);
+      }
     }
   }
   RETURN_IF_ERROR(ctx.SetShape(output, std::move(out_shape)));
@@ -100,9 +112,11 @@ void EvalFloat(const FcState& s, const float* input, const float* filter, const 
 }
 
 template <typename T>
-void EvalQuant(const FcState& s, const T* input, const T* filter, const int32_t* bias, T* output) {
+void EvalQuant(FcState& s, const T* input, const T* filter, const int32_t* bias, T* output) {
   const FcShape shape{s.batches, s.depth, s.units};
-  if (s.row_sums.empty()) {
+  if (!s.packed_q.data.empty()) {
+    FullyConnectedQuantPacked(s.q, shape, input, s.packed_q, bias, output, &s.scratch);
+  } else if (s.row_sums.empty()) {
     FullyConnectedQuantReference(s.q, shape, input, filter, bias, output);
   } else {
     FullyConnectedQuantFast(s.q, shape, input, filter, s.row_sums.data(), bias, output);
@@ -110,7 +124,7 @@ void EvalQuant(const FcState& s, const T* input, const T* filter, const int32_t*
 }
 
 Status Eval(KernelContext& ctx) {
-  const FcState& s = *ctx.state<FcState>();
+  FcState& s = *ctx.state<FcState>();
   const Tensor* input = ctx.input(0);
   const Tensor* filter = ctx.input(1);
   const Tensor* bias = ctx.input(2);
