@@ -2,6 +2,7 @@
 #include "edgepipe/lite/fully_connected_packed.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -74,6 +75,72 @@ __attribute__((target("avx2"))) void Tile(const int16_t* const* x, const int16_t
   }
 }
 
+// SaturatingRoundingDoublingHighMul's 64-bit part for the even lanes of xa
+// and ma (without the INT32_MIN * INT32_MIN saturation): (ab + nudge) / 2^31
+// truncated toward zero; bits 31..62 of the adjusted sum, in the low half of
+// each 64-bit lane.
+__attribute__((target("avx2"))) inline __m256i HighMulEven(__m256i xa, __m256i ma) {
+  const __m256i ab = _mm256_mul_epi32(xa, ma);
+  const __m256i neg = _mm256_cmpgt_epi64(_mm256_setzero_si256(), ab);
+  const __m256i pos_nudge = _mm256_set1_epi64x(int64_t{1} << 30);
+  const __m256i neg_nudge = _mm256_set1_epi64x(1 - (int64_t{1} << 30));
+  __m256i v = _mm256_add_epi64(ab, _mm256_blendv_epi8(pos_nudge, neg_nudge, neg));
+  const __m256i vneg = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
+  v = _mm256_add_epi64(v, _mm256_and_si256(vneg, _mm256_set1_epi64x((int64_t{1} << 31) - 1)));
+  return _mm256_srli_epi64(v, 31);
+}
+
+// ConvQuant::Requantize (reference fixed-point mode: q.fp32_scale empty) of
+// n <= 8 accumulators acc[i] (+ bias[i] when bias is not null) with the
+// multiplier / shift of channel c0 + i (c0 >= 0) or of channel 0 (c0 < 0),
+// in AVX2, bit-identical to the scalar MultiplyByQuantizedMultiplier +
+// offset + clamp (quant_math.h). Writes out[0..n).
+__attribute__((target("avx2"))) void RequantizeLanes(const ConvQuant& q, const int32_t* acc,
+                                                     const int32_t* bias, int c0, int n,
+                                                     int32_t* out) {
+  alignas(32) int32_t a[kPanel] = {}, m[kPanel], sh[kPanel];
+  for (int i = 0; i < n; ++i) {
+    a[i] =
+        bias ? static_cast<int32_t>(static_cast<uint32_t>(acc[i]) + static_cast<uint32_t>(bias[i]))
+             : acc[i];
+  }
+  for (int i = 0; i < kPanel; ++i) {
+    const size_t c = c0 >= 0 && i < n ? static_cast<size_t>(c0 + i) : 0;
+    m[i] = q.multiplier[c];
+    sh[i] = q.shift[c];
+  }
+  const __m256i x0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(a));
+  const __m256i mv = _mm256_load_si256(reinterpret_cast<const __m256i*>(m));
+  const __m256i shv = _mm256_load_si256(reinterpret_cast<const __m256i*>(sh));
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i left = _mm256_max_epi32(shv, zero);
+  const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shv), zero);
+  const __m256i x = _mm256_sllv_epi32(x0, left);
+  // SaturatingRoundingDoublingHighMul(x, m): 64-bit products of the even
+  // and the odd lanes; (ab + nudge) / 2^31 truncated toward zero; bits
+  // 31..62 of the adjusted sum are the result.
+  const __m256i even = HighMulEven(x, mv);
+  const __m256i odd = HighMulEven(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mv, 32));
+  __m256i hm = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  const __m256i int_min = _mm256_set1_epi32(INT32_MIN);
+  const __m256i both_min =
+      _mm256_and_si256(_mm256_cmpeq_epi32(x, int_min), _mm256_cmpeq_epi32(mv, int_min));
+  hm = _mm256_blendv_epi8(hm, _mm256_set1_epi32(INT32_MAX), both_min);
+  // RoundingDivideByPOT(hm, right).
+  const __m256i mask =
+      _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), _mm256_set1_epi32(1));
+  const __m256i remainder = _mm256_and_si256(hm, mask);
+  const __m256i threshold =
+      _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_cmpgt_epi32(zero, hm));  // + (hm < 0)
+  __m256i r = _mm256_sub_epi32(_mm256_srav_epi32(hm, right),
+                               _mm256_cmpgt_epi32(remainder, threshold));  // + 1 when above
+  // clamp(r + offset, lo, hi) == clamp(r, lo - offset, hi - offset) + offset.
+  r = _mm256_max_epi32(r, _mm256_set1_epi32(q.act_min - q.output_offset));
+  r = _mm256_min_epi32(r, _mm256_set1_epi32(q.act_max - q.output_offset));
+  r = _mm256_add_epi32(r, _mm256_set1_epi32(q.output_offset));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(out), r);
+}
+
 template <typename T>
 __attribute__((target("avx2"))) void PackedAvx2(const ConvQuant& q, const FcShape& s,
                                                 const T* input, const FcPackedFilter& f,
@@ -96,9 +163,20 @@ __attribute__((target("avx2"))) void PackedAvx2(const ConvQuant& q, const FcShap
   const bool per_channel = q.multiplier.size() > 1;
   const int panels = (s.units + kPanel - 1) / kPanel;
   int32_t acc[4][2 * kPanel];
+  const bool vector_requant = q.fp32_scale.empty();
   auto finish = [&](int b, int r, int p0, int np) {
     T* out = output + static_cast<size_t>(b) * s.units;
     const int o_end = std::min(s.units, (p0 + np) * kPanel);
+    if (vector_requant) {
+      for (int o0 = p0 * kPanel; o0 < o_end; o0 += kPanel) {
+        const int n = std::min(kPanel, o_end - o0);
+        alignas(32) int32_t v[kPanel];
+        RequantizeLanes(q, acc[r] + (o0 - p0 * kPanel), bias ? bias + o0 : nullptr,
+                        per_channel ? o0 : -1, n, v);
+        for (int i = 0; i < n; ++i) out[o0 + i] = static_cast<T>(v[i]);
+      }
+      return;
+    }
     for (int o = p0 * kPanel; o < o_end; ++o) {
       int32_t a = acc[r][o - p0 * kPanel];
       if (bias) {

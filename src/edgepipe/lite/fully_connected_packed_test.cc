@@ -56,7 +56,8 @@ void CheckRandomCases(uint32_t seed) {
     q.act_max = std::numeric_limits<T>::max();
     const bool per_channel = (rng() & 1) != 0, fp32 = (rng() & 2) != 0;
     for (int c = 0; c < (per_channel ? s.units : 1); ++c) {
-      const double m = scale(rng) / (extreme ? 4 : 1);
+      // Every 5th case a multiplier > 1 (a left shift).
+      const double m = iter % 5 == 1 ? 1.0 + scale(rng) * 1e4 : scale(rng) / (extreme ? 4 : 1);
       if (fp32) {
         q.fp32_scale.push_back(static_cast<float>(m));
         q.multiplier.push_back(0);
