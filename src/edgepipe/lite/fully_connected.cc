@@ -25,6 +25,8 @@ struct FcState : KernelState {
   // Float with a constant filter: the filter packed for the fast loop
   // (fully_connected_float.h); empty otherwise (reference loop).
   std::vector<float> packed;
+  // Float with a non-constant filter: packed per Eval (reused buffer).
+  std::vector<float> packed_scratch;
   // Quantized with a constant filter on an AVX2 CPU: the packed filter and
   // the input scratch of FullyConnectedQuantPacked (Eval writes the
   // scratch: one Invoke at a time per interpreter).
@@ -101,13 +103,19 @@ Status Prepare(KernelContext& ctx) {
   return Status::Ok();
 }
 
-void EvalFloat(const FcState& s, const float* input, const float* filter, const float* bias,
+void EvalFloat(FcState& s, const float* input, const float* filter, const float* bias,
                float* output) {
   const FcShape shape{s.batches, s.depth, s.units};
-  if (s.packed.empty()) {
-    FullyConnectedFloatReference(shape, input, filter, bias, s.fmin, s.fmax, output);
-  } else {
+  if (!s.packed.empty()) {
     FullyConnectedFloatFast(shape, input, s.packed.data(), bias, s.fmin, s.fmax, output);
+  } else if (FullyConnectedFloatHasAvx2()) {
+    // A filter computed at run time (e.g. DEQUANTIZE of float16 weights):
+    // packing it costs one pass over the filter, less than the reference
+    // loop's scalar pass; same outputs.
+    FcPackFloatFilterInto(filter, s.units, s.depth, &s.packed_scratch);
+    FullyConnectedFloatFast(shape, input, s.packed_scratch.data(), bias, s.fmin, s.fmax, output);
+  } else {
+    FullyConnectedFloatReference(shape, input, filter, bias, s.fmin, s.fmax, output);
   }
 }
 

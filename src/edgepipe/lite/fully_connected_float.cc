@@ -11,15 +11,20 @@
 
 namespace edgepipe::lite {
 
-std::vector<float> FcPackFloatFilter(const float* filter, int units, int depth) {
+void FcPackFloatFilterInto(const float* filter, int units, int depth, std::vector<float>* out) {
   const int panels = (units + kFcFloatPanel - 1) / kFcFloatPanel;
-  std::vector<float> packed(static_cast<size_t>(panels) * kFcFloatPanel * depth, 0.0f);
+  out->assign(static_cast<size_t>(panels) * kFcFloatPanel * depth, 0.0f);
   for (int o = 0; o < units; ++o) {
-    float* dst = packed.data() + static_cast<size_t>(o / kFcFloatPanel) * depth * kFcFloatPanel +
+    float* dst = out->data() + static_cast<size_t>(o / kFcFloatPanel) * depth * kFcFloatPanel +
                  o % kFcFloatPanel;
     const float* src = filter + static_cast<size_t>(o) * depth;
     for (int d = 0; d < depth; ++d) dst[static_cast<size_t>(d) * kFcFloatPanel] = src[d];
   }
+}
+
+std::vector<float> FcPackFloatFilter(const float* filter, int units, int depth) {
+  std::vector<float> packed;
+  FcPackFloatFilterInto(filter, units, depth, &packed);
   return packed;
 }
 

@@ -31,6 +31,8 @@ inline constexpr int kFcFloatPanel = 8;
 // Size ceil(units / 8) * 8 * depth. Allocates; call once per Prepare for a
 // constant filter.
 std::vector<float> FcPackFloatFilter(const float* filter, int units, int depth);
+// The same into `*out` (resized; no allocation once large enough).
+void FcPackFloatFilterInto(const float* filter, int units, int depth, std::vector<float>* out);
 
 // The reference loop (TFLite's reference kernel order of operations).
 void FullyConnectedFloatReference(const FcShape& s, const float* input, const float* filter,
