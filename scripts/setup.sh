@@ -39,8 +39,9 @@ APT_PACKAGES=(
 # Benchmark-only peers (--bench), never needed by the library or the tests:
 # LibTorch's C++ frontend, and OpenBLAS for its BLAS calls (libtorch depends
 # only on some libblas.so.3; without OpenBLAS it gets Debian's slow
-# reference BLAS, which is not LibTorch at its best).
-BENCH_PACKAGES=(libtorch-dev libopenblas0-pthread)
+# reference BLAS, which is not LibTorch at its best); XNNPACK's operators for
+# the TFLite side-by-side (bench/lite_xnnpack_bench.cc).
+BENCH_PACKAGES=(libtorch-dev libopenblas0-pthread libxnnpack-dev)
 [[ $BENCH -eq 1 ]] && APT_PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 missing_apt() {

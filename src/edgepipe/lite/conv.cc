@@ -4,22 +4,27 @@
 //            output channel oc = c * M + m reads input channel c.
 #include <algorithm>
 
+#include "edgepipe/lite/conv_quant.h"
+#include "edgepipe/lite/fully_connected_fast.h"
 #include "edgepipe/lite/op_resolver.h"
 #include "edgepipe/lite/quant_math.h"
 
 namespace edgepipe::lite {
 namespace {
 
-struct ConvState : KernelState {
+struct ConvState : KernelState, ConvGeometry {
   bool depthwise = false;
-  int batches = 0, in_h = 0, in_w = 0, in_c = 0;
-  int out_h = 0, out_w = 0, out_c = 0;
-  int k_h = 0, k_w = 0;
-  int stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
-  int pad_h = 0, pad_w = 0;
-  int multiplier = 1;  // depthwise channel multiplier
   float fmin = 0, fmax = 0;
   ConvQuant q;
+  // Quantized CONV_2D with a constant filter: FcFilterRowSums of the filter
+  // as [out_c, k_h * k_w * in_c] for ConvQuantFast; empty otherwise (Eval
+  // then runs the reference loop).
+  std::vector<int32_t> row_sums;
+  // With row_sums on an AVX2 CPU: the packed filter and the input scratch
+  // of FullyConnectedQuantPacked (Eval writes the scratch: one Invoke at a
+  // time per interpreter).
+  FcPackedFilter packed;
+  std::vector<int16_t> scratch;
 };
 
 Status PrepareCommon(KernelContext& ctx, bool depthwise) {
@@ -106,6 +111,18 @@ Status PrepareCommon(KernelContext& ctx, bool depthwise) {
   } else {
     RETURN_IF_ERROR(PrepareConvQuant(ctx, *input, *filter, bias, *output, s->out_c,
                                      depthwise ? 3 : 0, act, &s->q));
+    if (!depthwise && filter->is_const && filter->data != nullptr) {
+      const int depth = s->k_h * s->k_w * s->in_c;
+      s->row_sums = input->type == T::INT8
+                        ? FcFilterRowSums(filter->as<int8_t>(), s->out_c, depth)
+                        : FcFilterRowSums(filter->as<uint8_t>(), s->out_c, depth);
+      if (FullyConnectedQuantPackedAvailable()) {
+        s->packed =
+            input->type == T::INT8
+                ? FcPackQuantFilter(filter->as<int8_t>(), s->out_c, depth, s->q.filter_offset)
+                : FcPackQuantFilter(filter->as<uint8_t>(), s->out_c, depth, s->q.filter_offset);
+      }
+    }
   }
   RETURN_IF_ERROR(ctx.SetShape(output, {s->batches, s->out_h, s->out_w, s->out_c}));
   ctx.set_state(std::move(s));
@@ -153,21 +170,22 @@ void Convolve(const ConvState& s, const T* input, const T* filter, T* output, Ac
 }
 
 template <typename T>
-void EvalQuant(const ConvState& s, const Tensor* input, const Tensor* filter, const Tensor* bias,
+void EvalQuant(ConvState& s, const Tensor* input, const Tensor* filter, const Tensor* bias,
                Tensor* output) {
-  const ConvQuant& q = s.q;
   const int32_t* b = bias ? bias->as<int32_t>() : nullptr;
-  const bool per_channel = q.multiplier.size() > 1;
-  Convolve<T, int32_t>(s, input->as<T>(), filter->as<T>(), output->as<T>(), q.input_offset,
-                       q.filter_offset, [&](int32_t acc, int oc) {
-                         if (b) acc += b[oc];
-                         const size_t c = per_channel ? static_cast<size_t>(oc) : 0;
-                         return static_cast<T>(q.Requantize(acc, c));
-                       });
+  const ConvGeometry& g = s;
+  if (s.depthwise) {
+    DepthwiseQuantFast(s.q, g, input->as<T>(), filter->as<T>(), b, output->as<T>());
+  } else if (!s.row_sums.empty()) {
+    ConvQuantFast(s.q, g, input->as<T>(), filter->as<T>(), s.row_sums.data(), b, output->as<T>(),
+                  s.packed.data.empty() ? nullptr : &s.packed, &s.scratch);
+  } else {
+    ConvQuantReference(s.q, g, false, input->as<T>(), filter->as<T>(), b, output->as<T>());
+  }
 }
 
 Status Eval(KernelContext& ctx) {
-  const ConvState& s = *ctx.state<ConvState>();
+  ConvState& s = *ctx.state<ConvState>();
   const Tensor* input = ctx.input(0);
   const Tensor* filter = ctx.input(1);
   const Tensor* bias = ctx.input(2);

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "edgepipe/lite/fully_connected_fast.h"
+#include "edgepipe/lite/fully_connected_float.h"
+#include "edgepipe/lite/fully_connected_packed.h"
 #include "edgepipe/lite/op_resolver.h"
 #include "edgepipe/lite/quant_math.h"
 
@@ -20,6 +22,16 @@ struct FcState : KernelState {
   // fully_connected_fast.h); empty otherwise (Eval then runs the reference
   // loop, which needs no precomputation).
   std::vector<int32_t> row_sums;
+  // Float with a constant filter: the filter packed for the fast loop
+  // (fully_connected_float.h); empty otherwise (reference loop).
+  std::vector<float> packed;
+  // Float with a non-constant filter: packed per Eval (reused buffer).
+  std::vector<float> packed_scratch;
+  // Quantized with a constant filter on an AVX2 CPU: the packed filter and
+  // the input scratch of FullyConnectedQuantPacked (Eval writes the
+  // scratch: one Invoke at a time per interpreter).
+  FcPackedFilter packed_q;
+  std::vector<int16_t> scratch;
 };
 
 Status Prepare(KernelContext& ctx) {
@@ -68,6 +80,9 @@ Status Prepare(KernelContext& ctx) {
   if (input->type == T::FLOAT32) {
     if (bias && bias->type != T::FLOAT32) return ctx.Error("float bias must be float32");
     RETURN_IF_ERROR(FloatActivationRange(ctx, s->act, &s->fmin, &s->fmax));
+    if (filter->is_const && filter->data != nullptr) {
+      s->packed = FcPackFloatFilter(filter->as<float>(), s->units, s->depth);
+    }
   } else {
     RETURN_IF_ERROR(
         PrepareConvQuant(ctx, *input, *filter, bias, *output, s->units, 0, s->act, &s->q));
@@ -75,6 +90,12 @@ Status Prepare(KernelContext& ctx) {
       s->row_sums = input->type == T::INT8
                         ? FcFilterRowSums(filter->as<int8_t>(), s->units, s->depth)
                         : FcFilterRowSums(filter->as<uint8_t>(), s->units, s->depth);
+      if (FullyConnectedQuantPackedAvailable()) {
+        s->packed_q =
+            input->type == T::INT8
+                ? FcPackQuantFilter(filter->as<int8_t>(), s->units, s->depth, s->q.filter_offset)
+                : FcPackQuantFilter(filter->as<uint8_t>(), s->units, s->depth, s->q.filter_offset);
+      }
     }
   }
   RETURN_IF_ERROR(ctx.SetShape(output, std::move(out_shape)));
@@ -82,24 +103,28 @@ Status Prepare(KernelContext& ctx) {
   return Status::Ok();
 }
 
-void EvalFloat(const FcState& s, const float* input, const float* filter, const float* bias,
+void EvalFloat(FcState& s, const float* input, const float* filter, const float* bias,
                float* output) {
-  for (int b = 0; b < s.batches; ++b) {
-    for (int o = 0; o < s.units; ++o) {
-      float total = 0;
-      const float* x = input + static_cast<size_t>(b) * s.depth;
-      const float* w = filter + static_cast<size_t>(o) * s.depth;
-      for (int d = 0; d < s.depth; ++d) total += x[d] * w[d];
-      const float v = total + (bias ? bias[o] : 0.0f);
-      output[static_cast<size_t>(b) * s.units + o] = std::clamp(v, s.fmin, s.fmax);
-    }
+  const FcShape shape{s.batches, s.depth, s.units};
+  if (!s.packed.empty()) {
+    FullyConnectedFloatFast(shape, input, s.packed.data(), bias, s.fmin, s.fmax, output);
+  } else if (FullyConnectedFloatHasAvx2()) {
+    // A filter computed at run time (e.g. DEQUANTIZE of float16 weights):
+    // packing it costs one pass over the filter, less than the reference
+    // loop's scalar pass; same outputs.
+    FcPackFloatFilterInto(filter, s.units, s.depth, &s.packed_scratch);
+    FullyConnectedFloatFast(shape, input, s.packed_scratch.data(), bias, s.fmin, s.fmax, output);
+  } else {
+    FullyConnectedFloatReference(shape, input, filter, bias, s.fmin, s.fmax, output);
   }
 }
 
 template <typename T>
-void EvalQuant(const FcState& s, const T* input, const T* filter, const int32_t* bias, T* output) {
+void EvalQuant(FcState& s, const T* input, const T* filter, const int32_t* bias, T* output) {
   const FcShape shape{s.batches, s.depth, s.units};
-  if (s.row_sums.empty()) {
+  if (!s.packed_q.data.empty()) {
+    FullyConnectedQuantPacked(s.q, shape, input, s.packed_q, bias, output, &s.scratch);
+  } else if (s.row_sums.empty()) {
     FullyConnectedQuantReference(s.q, shape, input, filter, bias, output);
   } else {
     FullyConnectedQuantFast(s.q, shape, input, filter, s.row_sums.data(), bias, output);
@@ -107,7 +132,7 @@ void EvalQuant(const FcState& s, const T* input, const T* filter, const int32_t*
 }
 
 Status Eval(KernelContext& ctx) {
-  const FcState& s = *ctx.state<FcState>();
+  FcState& s = *ctx.state<FcState>();
   const Tensor* input = ctx.input(0);
   const Tensor* filter = ctx.input(1);
   const Tensor* bias = ctx.input(2);
