@@ -103,33 +103,56 @@ Result<std::unique_ptr<ExampleReader>> ExampleReader::Open(const std::string& pa
 }
 
 Result<bool> ExampleReader::Next(int64_t max_records, ExampleChunk* chunk) {
-  chunk->records.clear();
   if (max_records < 1) {
+    chunk->records.clear();
     return Status::InvalidArgument(fmt::format("chunk size {} must be >= 1", max_records));
   }
+  // The chunk's strings are overwritten in place (a worker passes the same
+  // chunk again), so steady-state reading allocates nothing per record.
+  std::vector<std::string>& records = chunk->records;
+  size_t used = 0;
+  const auto finish = [&](bool result) {
+    records.resize(used);
+    return result;
+  };
   while (file_ < files_.size()) {
     if (reader_ == nullptr) {
-      ASSIGN_OR_RETURN(reader_, data::TFRecordReader::Open(files_[file_], {}, env_));
+      Result<std::unique_ptr<data::TFRecordReader>> opened =
+          data::TFRecordReader::Open(files_[file_], {}, env_);
+      if (!opened.ok()) {
+        finish(false);
+        return opened.status();
+      }
+      reader_ = std::move(*opened);
       in_file_ = 0;
     }
     chunk->file = files_[file_];
     chunk->first_index = next_index_;
     chunk->first_in_file = in_file_;
     std::string_view record;
-    while (static_cast<int64_t>(chunk->records.size()) < max_records) {
-      ASSIGN_OR_RETURN(bool more, reader_->Next(&record));
-      if (!more) {
+    while (static_cast<int64_t>(used) < max_records) {
+      Result<bool> more = reader_->Next(&record);
+      if (!more.ok()) {
+        finish(false);
+        return more.status();
+      }
+      if (!*more) {
         reader_.reset();
         ++file_;
         break;
       }
-      chunk->records.emplace_back(record);
+      if (used < records.size()) {
+        records[used].assign(record);
+      } else {
+        records.emplace_back(record);
+      }
+      ++used;
       ++in_file_;
       ++next_index_;
     }
-    if (!chunk->records.empty()) return true;
+    if (used > 0) return finish(true);
   }
-  return false;
+  return finish(false);
 }
 
 Result<Extractor> Extractor::Create(ExtractSpec spec) {
