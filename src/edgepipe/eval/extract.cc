@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "edgepipe/data/example.pb.h"
+#include "edgepipe/eval/example_wire.h"
 
 namespace edgepipe::eval {
 namespace {
@@ -103,33 +104,56 @@ Result<std::unique_ptr<ExampleReader>> ExampleReader::Open(const std::string& pa
 }
 
 Result<bool> ExampleReader::Next(int64_t max_records, ExampleChunk* chunk) {
-  chunk->records.clear();
   if (max_records < 1) {
+    chunk->records.clear();
     return Status::InvalidArgument(fmt::format("chunk size {} must be >= 1", max_records));
   }
+  // The chunk's strings are overwritten in place (a worker passes the same
+  // chunk again), so steady-state reading allocates nothing per record.
+  std::vector<std::string>& records = chunk->records;
+  size_t used = 0;
+  const auto finish = [&](bool result) {
+    records.resize(used);
+    return result;
+  };
   while (file_ < files_.size()) {
     if (reader_ == nullptr) {
-      ASSIGN_OR_RETURN(reader_, data::TFRecordReader::Open(files_[file_], {}, env_));
+      Result<std::unique_ptr<data::TFRecordReader>> opened =
+          data::TFRecordReader::Open(files_[file_], {}, env_);
+      if (!opened.ok()) {
+        finish(false);
+        return opened.status();
+      }
+      reader_ = std::move(*opened);
       in_file_ = 0;
     }
     chunk->file = files_[file_];
     chunk->first_index = next_index_;
     chunk->first_in_file = in_file_;
     std::string_view record;
-    while (static_cast<int64_t>(chunk->records.size()) < max_records) {
-      ASSIGN_OR_RETURN(bool more, reader_->Next(&record));
-      if (!more) {
+    while (static_cast<int64_t>(used) < max_records) {
+      Result<bool> more = reader_->Next(&record);
+      if (!more.ok()) {
+        finish(false);
+        return more.status();
+      }
+      if (!*more) {
         reader_.reset();
         ++file_;
         break;
       }
-      chunk->records.emplace_back(record);
+      if (used < records.size()) {
+        records[used].assign(record);
+      } else {
+        records.emplace_back(record);
+      }
+      ++used;
       ++in_file_;
       ++next_index_;
     }
-    if (!chunk->records.empty()) return true;
+    if (used > 0) return finish(true);
   }
-  return false;
+  return finish(false);
 }
 
 Result<Extractor> Extractor::Create(ExtractSpec spec) {
@@ -178,7 +202,83 @@ Result<ExtractedChunk> Extractor::Extract(ExampleChunk&& chunk) {
   options.initial_block = scratch;
   options.initial_block_size = sizeof(scratch);
   google::protobuf::Arena arena(options);
+  // The fast path: every check of the protobuf path below, on the wire
+  // view; any record it does not accept (including every error) goes
+  // through the protobuf path, which then gives the same result or message.
+  WireExample wire;
+  std::vector<float> label_values;
+  const std::vector<std::string>& slice_keys = spec_.slice_keys;
+  std::vector<const WireFeature*> model_f(spec_.features.size());
+  std::vector<const WireFeature*> slice_f(slice_keys.size());
+  const auto fast = [&](int64_t i) -> bool {
+    if (!wire.Parse(chunk.records[static_cast<size_t>(i)])) return false;
+    const WireFeature* label = nullptr;
+    if (!wire.Find(spec_.label_key, &label) || label == nullptr) return false;
+    const bool numeric =
+        label->kind == WireFeature::Kind::kFloat || label->kind == WireFeature::Kind::kInt64;
+    const int64_t count = label->count;
+    if (!numeric || count == 0 || (label_width_ != 0 && count != label_width_)) return false;
+    label_values.resize(static_cast<size_t>(count));
+    label->Floats(label_values.data());
+    for (float v : label_values) {
+      if (!std::isfinite(v)) return false;
+      if (count == 1 && spec_.num_classes > 0 &&
+          (v < 0 || v >= static_cast<float>(spec_.num_classes) || v != std::floor(v))) {
+        return false;
+      }
+    }
+    float weight = 0;
+    if (has_weight) {
+      const WireFeature* w = nullptr;
+      if (!wire.Find(spec_.example_weight_key, &w) || w == nullptr || w->count != 1 ||
+          (w->kind != WireFeature::Kind::kFloat && w->kind != WireFeature::Kind::kInt64)) {
+        return false;
+      }
+      w->Floats(&weight);
+      if (!(weight >= 0) || !std::isfinite(weight)) return false;
+    }
+    for (size_t k = 0; k < spec_.features.size(); ++k) {
+      const WireFeature* f = nullptr;
+      if (!wire.Find(spec_.features[k].name, &f) || f == nullptr || f->count != elements[k]) {
+        return false;
+      }
+      const bool ok =
+          spec_.features[k].type == data::FeatureType::kFloat32
+              ? (f->kind == WireFeature::Kind::kFloat || f->kind == WireFeature::Kind::kInt64)
+              : f->kind == WireFeature::Kind::kInt64;
+      if (!ok) return false;
+      model_f[k] = f;
+    }
+    for (size_t k = 0; k < slice_keys.size(); ++k) {
+      if (!wire.Find(slice_keys[k], &slice_f[k])) return false;
+    }
+    // Accepted: write the example.
+    if (label_width_ == 0) label_width_ = static_cast<int>(count);
+    out.labels.insert(out.labels.end(), label_values.begin(), label_values.end());
+    if (has_weight) out.weights[static_cast<size_t>(i)] = weight;
+    for (size_t k = 0; k < spec_.features.size(); ++k) {
+      const int64_t want = elements[k];
+      if (spec_.features[k].type == data::FeatureType::kFloat32) {
+        model_f[k]->Floats(static_cast<float*>(dst[k]) + i * want);
+      } else {
+        model_f[k]->Int64s(static_cast<int64_t*>(dst[k]) + i * want);
+      }
+    }
+    for (size_t k = 0; k < slice_keys.size(); ++k) {
+      std::vector<std::string>& values = out.slice_values[k][static_cast<size_t>(i)];
+      values.clear();
+      if (slice_f[k] == nullptr) continue;
+      slice_f[k]->AppendText(&values);
+      if (values.size() > 1) {
+        std::sort(values.begin(), values.end());
+        values.erase(std::unique(values.begin(), values.end()), values.end());
+      }
+    }
+    return true;
+  };
+
   for (int64_t i = 0; i < n; ++i) {
+    if (spec_.fast_parse && fast(i)) continue;
     const auto where = [&] {
       return fmt::format("{}: example {}", chunk.file, chunk.first_in_file + i);
     };

@@ -89,6 +89,9 @@ struct ExtractSpec {
   std::vector<std::string> slice_keys;      // features the slicer reads
   std::vector<data::FeatureSpec> features;  // model inputs, fixed length
   bool keep_serialized = false;             // keep the records (native kExamples)
+  // Read records with the wire-format fast path (example_wire.h) where it
+  // applies; false: always through protobuf. Same results either way.
+  bool fast_parse = true;
 };
 
 // A parsed chunk. Rows are the chunk's examples in order.

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "edgepipe/data/example_util.h"
+#include "edgepipe/eval/input_quantize.h"
 #include "edgepipe/lite/interpreter.h"
 #include "edgepipe/lite/model.h"
 #include "edgepipe/lite/op_resolver.h"
@@ -447,11 +448,11 @@ class LiteRunner final : public RunnerBase {
           std::memcpy(dst.data(), src, static_cast<size_t>(count) * sizeof(float));
           break;
         case tflite::TensorType::INT8:
-          QuantizeRow<int8_t>(src, count, t.scale(), t.zero_point(),
-                              reinterpret_cast<int8_t*>(dst.data()));
+          QuantizeFloats(src, count, t.scale(), t.zero_point(),
+                         reinterpret_cast<int8_t*>(dst.data()));
           break;
         case tflite::TensorType::UINT8:
-          QuantizeRow<uint8_t>(src, count, t.scale(), t.zero_point(), dst.data());
+          QuantizeFloats(src, count, t.scale(), t.zero_point(), dst.data());
           break;
         default:
           return Error("input \"" + t.name + "\": float feature for a non-float tensor");
@@ -473,14 +474,6 @@ class LiteRunner final : public RunnerBase {
       }
     }
     return Status::Ok();
-  }
-
-  template <typename Q>
-  static void QuantizeRow(const float* src, int64_t count, float scale, int32_t zp, Q* dst) {
-    constexpr int32_t lo = std::numeric_limits<Q>::min();
-    constexpr int32_t hi = std::numeric_limits<Q>::max();
-    for (int64_t j = 0; j < count; ++j)
-      dst[j] = static_cast<Q>(QuantizeValue(src[j], scale, zp, lo, hi));
   }
 
   void ReadOutput(float* out, int64_t n) const {

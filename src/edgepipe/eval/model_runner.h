@@ -31,6 +31,7 @@
 #define EDGEPIPE_EVAL_MODEL_RUNNER_H_
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -118,8 +119,10 @@ std::string FeatureNameOfInput(std::string_view name);
 
 // TFLite's input quantization, as its reference Quantize op: round(x /
 // scale) half away from zero, plus zero_point, clamped to [qmin, qmax]
-// (TFMA's TFLite path truncates instead). scale must be > 0.
+// (TFMA's TFLite path truncates instead). NaN gives qmin. scale must be > 0.
+// input_quantize.h has the vectorized form for whole rows.
 inline int32_t QuantizeValue(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  if (std::isnan(x)) return qmin;
   // Clamped before the conversion so that it is defined; the double sum is
   // exact, so this is std::round's rule without its library call.
   const double v = std::min(std::max(double{x / scale}, -1e9), 1e9);

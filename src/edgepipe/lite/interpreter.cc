@@ -200,11 +200,18 @@ Status Interpreter::AllocateTensors() {
     request_tensor.push_back(static_cast<int>(t));
   }
   const MemoryPlan plan = PlanMemory(requests, kArenaAlignment);
-  arena_.reset(static_cast<uint8_t*>(
-      std::aligned_alloc(kArenaAlignment, std::max<size_t>(plan.arena_bytes, kArenaAlignment))));
-  if (!arena_)
-    return Status::Internal(
-        fmt::format("{}: cannot allocate {} arena bytes", model_->name(), plan.arena_bytes));
+  // The arena only grows: a plan that fits the current block (a smaller batch
+  // after a larger one) reuses it, without allocating or touching new pages.
+  const size_t want = std::max<size_t>(plan.arena_bytes, kArenaAlignment);
+  if (!arena_ || want > arena_capacity_) {
+    arena_.reset();
+    arena_capacity_ = 0;
+    arena_.reset(static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, want)));
+    if (!arena_)
+      return Status::Internal(
+          fmt::format("{}: cannot allocate {} arena bytes", model_->name(), plan.arena_bytes));
+    arena_capacity_ = want;
+  }
   arena_bytes_ = plan.arena_bytes;
   arena_lower_bound_ = ArenaLowerBound(requests, kArenaAlignment);
   for (size_t r = 0; r < requests.size(); ++r) {

@@ -6,7 +6,9 @@
 //                                  arena planned and allocated
 //   set every input  -> kInvokable (SetInput or mutable_input_data)
 //   Invoke           runs the ops; no allocation
-//   ResizeInput      -> kCreated   (call AllocateTensors again: re-plans)
+//   ResizeInput      -> kCreated   (call AllocateTensors again: re-plans;
+//                                  the arena block is reused when the new
+//                                  plan fits it, e.g. a smaller last batch)
 // Not thread-safe: one Invoke at a time per Interpreter. The Model must
 // outlive the Interpreter (it is shared).
 #ifndef EDGEPIPE_LITE_INTERPRETER_H_
@@ -80,6 +82,10 @@ class Interpreter {
 
   // Bytes of the activation arena (0 before AllocateTensors).
   size_t arena_bytes() const { return arena_bytes_; }
+  // Bytes of the allocated arena block: the largest arena_bytes() planned so
+  // far (rounded up to 64); it never shrinks, so alternating between a large
+  // and a small batch allocates once.
+  size_t arena_capacity() const { return arena_capacity_; }
   // Sum of the sizes of all non-constant tensors (the arena without sharing).
   size_t unshared_bytes() const;
   // Lower bound of any arena plan for the current shapes (ArenaLowerBound of
@@ -109,6 +115,7 @@ class Interpreter {
   std::vector<bool> input_set_;
   std::unique_ptr<uint8_t, Free> arena_;
   size_t arena_bytes_ = 0;
+  size_t arena_capacity_ = 0;
   size_t arena_lower_bound_ = 0;
   OpProfiler* profiler_ = nullptr;
   State state_ = State::kCreated;

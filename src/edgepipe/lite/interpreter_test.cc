@@ -122,6 +122,56 @@ TEST(InterpreterTest, ResizeBatchReplansAndKeepsPerRowResults) {
   for (size_t i = 0; i < xs.size(); ++i) EXPECT_EQ(in->output(0).as<int8_t>()[i], single[i]);
 }
 
+// Large batch, then a smaller one, then the large one again: the arena block
+// is allocated once (same address, capacity of the largest plan) and every
+// row's result matches the single-example run.
+TEST(InterpreterTest, SmallerBatchReusesTheArena) {
+  auto in = Make("hello_world_int8.tflite");
+  std::vector<int8_t> single;
+  ASSERT_TRUE(in->AllocateTensors().ok());
+  for (int x = -128; x < 128; x += 3) {
+    ASSERT_TRUE(in->SetInput(0, *Array::FromVector<int8_t>(
+                                    {1, 1}, std::vector<int8_t>{static_cast<int8_t>(x)}))
+                    .ok());
+    ASSERT_TRUE(in->Invoke().ok());
+    single.push_back(in->output(0).as<int8_t>()[0]);
+  }
+  const auto run = [&](int32_t n) {
+    ASSERT_TRUE(in->ResizeInput(0, {n, 1}).ok());
+    ASSERT_TRUE(in->AllocateTensors().ok());
+    std::vector<int8_t> xs;
+    for (int i = 0; i < n; ++i) xs.push_back(static_cast<int8_t>(-128 + 3 * i));
+    ASSERT_TRUE(in->SetInput(0, *Array::FromVector<int8_t>({n, 1}, xs)).ok());
+    ASSERT_TRUE(in->Invoke().ok());
+    ASSERT_EQ(in->output(0).shape, (std::vector<int32_t>{n, 1}));
+    for (int i = 0; i < n; ++i) {
+      EXPECT_EQ(in->output(0).as<int8_t>()[i], single[static_cast<size_t>(i)]) << "n " << n;
+    }
+  };
+  // The arena's start: the planner puts the largest buffer at offset 0.
+  const auto arena_start = [&] {
+    const uint8_t* lo = nullptr;
+    for (const Tensor& t : in->tensors()) {
+      if (!t.is_const && t.data != nullptr && (lo == nullptr || t.data < lo)) lo = t.data;
+    }
+    return lo;
+  };
+  run(80);
+  const uint8_t* block = arena_start();
+  const size_t big = in->arena_bytes();
+  const size_t capacity = in->arena_capacity();
+  EXPECT_GE(capacity, big);
+  run(5);
+  EXPECT_LT(in->arena_bytes(), big);
+  EXPECT_EQ(in->arena_capacity(), capacity);
+  EXPECT_EQ(arena_start(), block);
+  run(80);
+  EXPECT_EQ(in->arena_capacity(), capacity);
+  EXPECT_EQ(arena_start(), block);
+  run(85);  // larger: grows
+  EXPECT_GE(in->arena_capacity(), in->arena_bytes());
+}
+
 TEST(InterpreterTest, ArenaSharesMemoryBetweenDisjointLifetimes) {
   auto in = Make("mobilenet_v2_quantized_1x3x224x224.tflite");
   ASSERT_TRUE(in->AllocateTensors().ok());
