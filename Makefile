@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 BUILD_DIR ?= build/release
 EDGEPIPE := $(BUILD_DIR)/bin/edgepipe
 
-.PHONY: run mnist test setup build asan-test bench fuzz format clean
+.PHONY: run mnist penguin test setup build asan-test bench fuzz format clean
 
 setup:
 	@scripts/setup.sh
@@ -26,6 +26,14 @@ run: build mnist
 mnist:
 	@$(EDGEPIPE) run $(BUILD_DIR)/examples/mnist_pipeline.so --root $(MNIST_ROOT)
 	@$(EDGEPIPE) compare --root $(MNIST_ROOT)
+
+# examples/penguin: Palmer penguins CSV (missing values), z-scores,
+# a 3-class MLP and its TFLite rewrite, evaluated by island and sex, pushed.
+# PENGUIN_ROOT moves the pipeline root.
+PENGUIN_ROOT ?= out/penguin/pipeline
+penguin: build
+	@$(EDGEPIPE) run $(BUILD_DIR)/examples/penguin_pipeline.so --root $(PENGUIN_ROOT)
+	@$(EDGEPIPE) compare --root $(PENGUIN_ROOT)
 
 test: build
 	@ctest --preset release
