@@ -33,7 +33,8 @@ mnist:
 PENGUIN_ROOT ?= out/penguin/pipeline
 penguin: build
 	@$(EDGEPIPE) run $(BUILD_DIR)/examples/penguin_pipeline.so --root $(PENGUIN_ROOT)
-	@$(EDGEPIPE) compare --root $(PENGUIN_ROOT)
+	@$(EDGEPIPE) compare --root $(PENGUIN_ROOT) --evaluators Evaluator.penguin \
+	  --evaluators Evaluator.penguin_lite --label-key species_xf
 
 test: build
 	@ctest --preset release
