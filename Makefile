@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 BUILD_DIR ?= build/release
 EDGEPIPE := $(BUILD_DIR)/bin/edgepipe
 
-.PHONY: run mnist penguin test setup build asan-test bench fuzz format clean
+.PHONY: run mnist penguin penguin-run test setup build asan-test bench fuzz format clean
 
 setup:
 	@scripts/setup.sh
@@ -31,7 +31,10 @@ mnist:
 # a 3-class MLP and its TFLite rewrite, evaluated by island and sex, pushed.
 # PENGUIN_ROOT moves the pipeline root.
 PENGUIN_ROOT ?= out/penguin/pipeline
-penguin: build
+penguin: build penguin-run
+
+# The penguin pipeline and its table alone, on an existing build (BUILD_DIR).
+penguin-run:
 	@$(EDGEPIPE) run $(BUILD_DIR)/examples/penguin_pipeline.so --root $(PENGUIN_ROOT)
 	@$(EDGEPIPE) compare --root $(PENGUIN_ROOT) --evaluators Evaluator.penguin \
 	  --evaluators Evaluator.penguin_lite --label-key species_xf
