@@ -7,7 +7,9 @@
 // function registered with RegisterPreprocessingFn), module_file (a shared
 // library, or a C++ source built like a Trainer module, exporting
 // EDGEPIPE_PREPROCESSING_FN; its content is part of the cache key),
-// analyze_split (default "train").
+// analyze_split (default "train"). Raw feature specs are inferred from the
+// analyze split; a scalar feature missing from some records is imputed (the
+// analyze split's mean for numbers, "" for strings: ImputeMissingWithMeans).
 //
 // A module file:
 //   std::map<std::string, Column> Preprocess(const Inputs& in) { ... }
