@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 BUILD_DIR ?= build/release
 EDGEPIPE := $(BUILD_DIR)/bin/edgepipe
 
-.PHONY: run mnist fashion_mnist test setup build asan-test bench fuzz format clean
+.PHONY: run mnist fashion_mnist penguin penguin-run test setup build asan-test bench fuzz format clean
 
 setup:
 	@scripts/setup.sh
@@ -35,6 +35,18 @@ FMNIST_ROOT ?= out/fashion_mnist/pipeline
 fashion_mnist: build
 	@$(EDGEPIPE) run $(BUILD_DIR)/examples/fashion_mnist_pipeline.so --root $(FMNIST_ROOT)
 	@$(EDGEPIPE) compare --root $(FMNIST_ROOT) --evaluators Evaluator
+
+# examples/penguin: Palmer penguins CSV (missing values), z-scores,
+# a 3-class MLP and its TFLite rewrite, evaluated by island and sex, pushed.
+# PENGUIN_ROOT moves the pipeline root.
+PENGUIN_ROOT ?= out/penguin/pipeline
+penguin: build penguin-run
+
+# The penguin pipeline and its table alone, on an existing build (BUILD_DIR).
+penguin-run:
+	@$(EDGEPIPE) run $(BUILD_DIR)/examples/penguin_pipeline.so --root $(PENGUIN_ROOT)
+	@$(EDGEPIPE) compare --root $(PENGUIN_ROOT) --evaluators Evaluator.penguin \
+	  --evaluators Evaluator.penguin_lite --label-key species_xf
 
 test: build
 	@ctest --preset release

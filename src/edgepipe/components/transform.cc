@@ -244,6 +244,16 @@ Result<TransformSummary> RunTransform(const PreprocessingFn& fn, const Transform
       return Status(inferred.status().code(), train_dir + ": " + inferred.status().message());
     }
     raw = std::move(*inferred);
+    // Missing numbers: the analyze split's mean, not 0 (transform_impute.cc).
+    std::vector<std::string> others;
+    for (const std::string& split : splits) {
+      if (split == options.analyze_split) continue;
+      ASSIGN_OR_RETURN(std::vector<std::string> files, SplitFiles(options.examples, split, env));
+      others.insert(others.end(), files.begin(), files.end());
+    }
+    if (Status s = ImputeMissingWithMeans(train, others, raw, env); !s.ok()) {
+      return Status(s.code(), train_dir + ": " + s.message());
+    }
   }
   ASSIGN_OR_RETURN(TransformGraph graph, TransformGraph::Trace(fn, std::move(raw)));
   {

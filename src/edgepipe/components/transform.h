@@ -7,7 +7,9 @@
 // function registered with RegisterPreprocessingFn), module_file (a shared
 // library, or a C++ source built like a Trainer module, exporting
 // EDGEPIPE_PREPROCESSING_FN; its content is part of the cache key),
-// analyze_split (default "train").
+// analyze_split (default "train"). Raw feature specs are inferred from the
+// analyze split; a scalar feature missing from some records is imputed (the
+// analyze split's mean for numbers, "" for strings: ImputeMissingWithMeans).
 //
 // A module file:
 //   std::map<std::string, Column> Preprocess(const Inputs& in) { ... }
@@ -88,6 +90,22 @@ Result<PreprocessingFn> LoadPreprocessingFn(const std::string& module_file,
 Result<std::vector<data::FeatureSpec>> InferRawFeatureSpecs(const std::vector<std::string>& files,
                                                             int64_t max_records = 1000,
                                                             Env* env = Env::Default());
+
+// Mean imputation (the raw feature specs RunTransform uses when it infers
+// them): every scalar spec of `specs` whose feature is missing (absent or an
+// empty list) from some record of `analyze_files` or `other_files` gets a
+// default - numeric features the mean of their present values in
+// `analyze_files` (int64 features: rounded to the nearest integer; NaN
+// floats are not counted), strings "". So a missing number enters the
+// analyzers and the transformed examples as the analyze split's mean (a
+// z-score of ~0) instead of 0. Specs of features never missing are left as
+// they are. Reads every record (TFRecord, plain or gzip) through `env`.
+// FailedPrecondition naming the feature when a numeric one has no value in
+// the analyze split; DataLoss naming the file for a record that is not a
+// tf.Example.
+Status ImputeMissingWithMeans(const std::vector<std::string>& analyze_files,
+                              const std::vector<std::string>& other_files,
+                              std::vector<data::FeatureSpec>& specs, Env* env = Env::Default());
 
 struct TransformOptions {
   std::string examples;  // the input Examples folder (Split-* inside)
