@@ -40,10 +40,13 @@ struct InteropHarness {
 
 // One model run. With steps > 1 (stateful models) `inputs` holds `steps`
 // groups of the model's inputs, invoked in order in one interpreter.
+// `input_files`, when not empty, replaces `inputs` by ready .npy files (for
+// dtypes Array has not, e.g. int16).
 struct InteropJob {
   std::string model;          // path of the .tflite file
   std::vector<Array> inputs;  // in the model's input order
   int steps = 1;
+  std::vector<std::string> input_files;
 };
 
 // Runs `cmd` (stdout/stderr already redirected, stderr to `log`); a missing
@@ -117,6 +120,7 @@ inline Result<std::vector<Result<std::vector<Array>>>> RunJobsInHarness(
       RETURN_IF_ERROR(WriteNpy(path, jobs[j].inputs[i]));
       lines += "\t" + path;
     }
+    for (const std::string& path : jobs[j].input_files) lines += "\t" + path;
     lines += "\n";
   }
   const std::string list = dir.Join("jobs.txt");

@@ -37,7 +37,7 @@ inline Result<std::vector<Result<std::vector<Array>>>> RunLiteRtJobs(
     const std::vector<LiteRtJob>& jobs, const TempDir& dir) {
   std::vector<InteropJob> all;
   all.reserve(jobs.size());
-  for (const LiteRtJob& j : jobs) all.push_back(InteropJob{j.model, j.inputs, 1});
+  for (const LiteRtJob& j : jobs) all.push_back(InteropJob{j.model, j.inputs, 1, {}});
   return RunJobsInHarness(LiteRtHarness(), all, dir);
 }
 
