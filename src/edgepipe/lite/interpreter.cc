@@ -56,9 +56,15 @@ Result<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const M
       rt.data = const_cast<uint8_t*>(data.data());
     }
     if (ft.is_variable()) {
-      return Status::Unimplemented(fmt::format(
-          "{}: tensor {} \"{}\" is a variable tensor; stateful models are not supported yet",
-          m.name(), t, rt.name));
+      // State: written by the ops that own it, never constant. Initial data
+      // in the file is ignored (TFLite resets variables to zero too).
+      rt.is_variable = true;
+      rt.is_const = false;
+      rt.data = nullptr;
+      if (TensorTypeSize(rt.type) == 0) {
+        return Status::Unimplemented(fmt::format("{}: variable tensor {} \"{}\" has type {}",
+                                                 m.name(), t, rt.name, TensorTypeName(rt.type)));
+      }
     }
   }
   if (sg.inputs()) in->inputs_.assign(sg.inputs()->begin(), sg.inputs()->end());
@@ -71,8 +77,10 @@ Result<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const M
   }
   // Which tensors hold a value before each op: constants and graph inputs.
   std::vector<bool> written(static_cast<size_t>(num_tensors), false);
-  for (int t = 0; t < num_tensors; ++t)
-    written[static_cast<size_t>(t)] = in->tensors_[static_cast<size_t>(t)].is_const;
+  for (int t = 0; t < num_tensors; ++t) {
+    const Tensor& rt = in->tensors_[static_cast<size_t>(t)];
+    written[static_cast<size_t>(t)] = rt.is_const || rt.is_variable;
+  }
   for (int i : in->inputs_) written[static_cast<size_t>(i)] = true;
   const auto* fb_ops = sg.operators();
   const int num_ops = fb_ops ? static_cast<int>(fb_ops->size()) : 0;
@@ -190,7 +198,7 @@ Status Interpreter::AllocateTensors() {
   std::vector<BufferRequest> requests;
   std::vector<int> request_tensor;
   for (size_t t = 0; t < tensors_.size(); ++t) {
-    if (tensors_[t].is_const || first[t] == -2) continue;
+    if (tensors_[t].is_const || tensors_[t].is_variable || first[t] == -2) continue;
     if (TensorTypeSize(tensors_[t].type) == 0) {
       return Status::Unimplemented(fmt::format("{}: tensor {} \"{}\" has type {}", model_->name(),
                                                t, tensors_[t].name,
@@ -217,8 +225,39 @@ Status Interpreter::AllocateTensors() {
   for (size_t r = 0; r < requests.size(); ++r) {
     tensors_[static_cast<size_t>(request_tensor[r])].data = arena_.get() + plan.offsets[r];
   }
+  variables_.clear();
+  for (Tensor& t : tensors_) {
+    if (!t.is_variable) continue;
+    uint8_t* p = static_cast<uint8_t*>(std::aligned_alloc(
+        kArenaAlignment,
+        (std::max<size_t>(t.bytes, 1) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment));
+    if (p == nullptr) {
+      return Status::Internal(fmt::format("{}: cannot allocate {} bytes for variable tensor {}",
+                                          model_->name(), t.bytes, t.index));
+    }
+    variables_.emplace_back(p);
+    t.data = p;
+  }
+  ResetVariables();
   std::fill(input_set_.begin(), input_set_.end(), false);
   state_ = inputs_.empty() ? State::kInvokable : State::kAllocated;
+  return Status::Ok();
+}
+
+void Interpreter::ResetVariables() {
+  for (Tensor& t : tensors_) {
+    if (!t.is_variable || t.data == nullptr) continue;
+    const int value = t.type == tflite::TensorType::INT8 ? t.zero_point() : 0;
+    std::memset(t.data, value, t.bytes);
+  }
+}
+
+Status Interpreter::ResetVariableTensors() {
+  if (state_ == State::kCreated) {
+    return Status::FailedPrecondition(
+        fmt::format("{}: ResetVariableTensors before AllocateTensors", model_->name()));
+  }
+  ResetVariables();
   return Status::Ok();
 }
 

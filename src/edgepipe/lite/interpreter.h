@@ -9,6 +9,10 @@
 //   ResizeInput      -> kCreated   (call AllocateTensors again: re-plans;
 //                                  the arena block is reused when the new
 //                                  plan fits it, e.g. a smaller last batch)
+// Variable tensors (recurrent state, `is_variable` in the file) get their
+// own memory outside the arena. AllocateTensors and ResetVariableTensors set
+// them to zero (int8: their zero point, as TFLite); between those calls
+// every Invoke continues from the state the previous Invoke left.
 // Not thread-safe: one Invoke at a time per Interpreter. The Model must
 // outlive the Interpreter (it is shared).
 #ifndef EDGEPIPE_LITE_INTERPRETER_H_
@@ -70,6 +74,9 @@ class Interpreter {
   Status ResizeInput(int i, std::vector<int32_t> shape);
   // Prepares every op in order and plans + allocates the arena.
   Status AllocateTensors();
+  // Sets every variable tensor back to its initial value (zero; int8: its
+  // zero point). Requires AllocateTensors.
+  Status ResetVariableTensors();
   // Copies `value` into input i: dtype and shape must match exactly.
   Status SetInput(int i, const Array& value);
   // Writable input data (marks the input as set). Requires kAllocated or
@@ -102,6 +109,7 @@ class Interpreter {
 
  private:
   Interpreter() = default;
+  void ResetVariables();
 
   struct Free {
     void operator()(uint8_t* p) const { std::free(p); }
@@ -114,6 +122,8 @@ class Interpreter {
   std::vector<KernelRegistration> kernels_;  // copied: the resolver may be a temporary
   std::vector<bool> input_set_;
   std::unique_ptr<uint8_t, Free> arena_;
+  // Memory of the variable tensors, one block each, kept across Invoke.
+  std::vector<std::unique_ptr<uint8_t, Free>> variables_;
   size_t arena_bytes_ = 0;
   size_t arena_capacity_ = 0;
   size_t arena_lower_bound_ = 0;

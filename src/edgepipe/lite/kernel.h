@@ -37,6 +37,11 @@ struct Tensor {
   uint8_t* data = nullptr;
   size_t bytes = 0;  // num_elements() * element size
   bool is_const = false;
+  // A variable tensor (TFLite `is_variable`: recurrent state such as SVDF's
+  // or LSTM's). It lives outside the shared arena, is reset by
+  // Interpreter::AllocateTensors / ResetVariableTensors and keeps its value
+  // across Invoke calls; kernels read and update it in place.
+  bool is_variable = false;
 
   int rank() const { return static_cast<int>(shape.size()); }
   int32_t dim(int i) const { return shape[static_cast<size_t>(i < 0 ? i + rank() : i)]; }

@@ -59,6 +59,17 @@ OpOptions SoftmaxOpts(float beta) {
   return Make(BuiltinOptions::SoftmaxOptions,
               [=](fb::FlatBufferBuilder& b) { return tflite::CreateSoftmaxOptions(b, beta); });
 }
+OpOptions SvdfOpts(int rank, ActivationFunctionType act) {
+  return Make(BuiltinOptions::SVDFOptions,
+              [=](fb::FlatBufferBuilder& b) { return tflite::CreateSVDFOptions(b, rank, act); });
+}
+OpOptions UnidirectionalSequenceLstmOpts(ActivationFunctionType act, float cell_clip,
+                                         float proj_clip, bool time_major) {
+  return Make(BuiltinOptions::UnidirectionalSequenceLSTMOptions, [=](fb::FlatBufferBuilder& b) {
+    return tflite::CreateUnidirectionalSequenceLSTMOptions(b, act, cell_clip, proj_clip,
+                                                           time_major);
+  });
+}
 OpOptions ConcatenationOpts(int axis, ActivationFunctionType act) {
   return Make(BuiltinOptions::ConcatenationOptions, [=](fb::FlatBufferBuilder& b) {
     return tflite::CreateConcatenationOptions(b, axis, act);
@@ -94,6 +105,13 @@ int ModelBuilder::AddTensor(std::string name, tflite::TensorType type, std::vect
                             QuantParams quant) {
   tensors_.push_back({std::move(name), type, std::move(shape), std::move(quant), false, {}});
   return num_tensors() - 1;
+}
+
+int ModelBuilder::AddVariable(std::string name, tflite::TensorType type, std::vector<int32_t> shape,
+                              QuantParams quant) {
+  const int t = AddTensor(std::move(name), type, std::move(shape), std::move(quant));
+  tensors_.back().variable = true;
+  return t;
 }
 
 int ModelBuilder::AddConstant(std::string name, tflite::TensorType type, std::vector<int32_t> shape,
@@ -209,7 +227,7 @@ Result<std::string> ModelBuilder::Finish() const {
     if (!e.shape_signature.empty()) signature = b.CreateVector(e.shape_signature);
     tensors.push_back(tflite::CreateTensor(b, b.CreateVector(e.shape), e.type,
                                            buffer_of[static_cast<size_t>(t)],
-                                           b.CreateString(e.name), q, false, 0, signature));
+                                           b.CreateString(e.name), q, e.variable, 0, signature));
   }
   // Operator codes, one per distinct (op, version), in first-use order.
   std::vector<std::pair<tflite::BuiltinOperator, int>> codes;

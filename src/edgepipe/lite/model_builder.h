@@ -59,6 +59,12 @@ OpOptions ConcatenationOpts(
     int axis, tflite::ActivationFunctionType act = tflite::ActivationFunctionType::NONE);
 OpOptions ReducerOpts(bool keep_dims);
 OpOptions ReshapeOpts(std::vector<int32_t> new_shape);
+OpOptions SvdfOpts(int rank,
+                   tflite::ActivationFunctionType act = tflite::ActivationFunctionType::NONE);
+// time_major false: input [batch, time, features].
+OpOptions UnidirectionalSequenceLstmOpts(
+    tflite::ActivationFunctionType act = tflite::ActivationFunctionType::TANH, float cell_clip = 0,
+    float proj_clip = 0, bool time_major = false);
 // Option tables without fields (PAD, TRANSPOSE, QUANTIZE, DEQUANTIZE).
 OpOptions PadOpts();
 OpOptions TransposeOpts();
@@ -86,6 +92,10 @@ class ModelBuilder {
     return AddConstant(std::move(name), type, std::move(shape), std::span<const uint8_t>(bytes),
                        std::move(quant));
   }
+  // Adds a variable tensor (is_variable, no data): recurrent state that
+  // stateful ops (SVDF, LSTM) read and update in place.
+  int AddVariable(std::string name, tflite::TensorType type, std::vector<int32_t> shape,
+                  QuantParams quant = {});
   // Adds a graph input tensor named "<signature_key>_<name>:0" and maps
   // signature input `name` to it; returns its index.
   int AddInput(const std::string& name, tflite::TensorType type, std::vector<int32_t> shape,
@@ -116,6 +126,7 @@ class ModelBuilder {
     bool constant = false;
     std::vector<uint8_t> data;
     std::vector<int32_t> shape_signature = {};  // empty: not written
+    bool variable = false;
   };
   struct OpEntry {
     tflite::BuiltinOperator op;

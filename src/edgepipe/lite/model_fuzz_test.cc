@@ -316,8 +316,8 @@ std::vector<BrokenCase> BrokenCases() {
       {"tensor 2 \"b\"", "constant data of type"});
   // Interpreter::Create: graph rules and op support.
   add("unsupported op",
-      [](RawModel& m) { m.opcodes[0] = static_cast<int32_t>(BuiltinOperator::SVDF); },
-      StatusCode::kUnimplemented, {"operator 0 is SVDF", "no registered kernel"});
+      [](RawModel& m) { m.opcodes[0] = static_cast<int32_t>(BuiltinOperator::LSTM); },
+      StatusCode::kUnimplemented, {"operator 0 is LSTM", "no registered kernel"});
   add("op code outside the enum", [](RawModel& m) { m.opcodes[0] = 4000; },
       StatusCode::kUnimplemented, {"operator 0", "code 4000", "no registered kernel"});
   add("output never written", [](RawModel& m) { m.ops.clear(); }, kInvalid,

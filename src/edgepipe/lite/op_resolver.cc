@@ -25,6 +25,8 @@ OpResolver BuiltinOpResolver() {
   r.Add(Op::TRANSPOSE, RegisterTranspose());
   r.Add(Op::QUANTIZE, RegisterQuantize());
   r.Add(Op::DEQUANTIZE, RegisterDequantizeWithFloat16());
+  r.Add(Op::SVDF, RegisterSvdf());
+  r.Add(Op::UNIDIRECTIONAL_SEQUENCE_LSTM, RegisterUnidirectionalSequenceLstm());
   return r;
 }
 

@@ -53,6 +53,11 @@ KernelRegistration RegisterPad();
 KernelRegistration RegisterTranspose();
 KernelRegistration RegisterQuantize();
 KernelRegistration RegisterDequantize();
+// Stateful sequence ops (their state inputs are variable tensors): SVDF
+// float32 and full-integer int8 (int16 weights_time and state), svdf.cc;
+// UNIDIRECTIONAL_SEQUENCE_LSTM float32, lstm.cc.
+KernelRegistration RegisterSvdf();
+KernelRegistration RegisterUnidirectionalSequenceLstm();
 // The kernels above plus TFLite's hybrid kernels (float input, int8 weights:
 // hybrid_fully_connected.cc, hybrid_conv.cc) and FLOAT16 -> FLOAT32
 // DEQUANTIZE (dequantize_float16.cc); BuiltinOpResolver registers these.

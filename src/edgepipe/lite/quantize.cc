@@ -1,5 +1,6 @@
-// QUANTIZE (float -> int8/uint8: round(x / scale) + zero_point, clamped; or
-// int8/uint8 -> int8/uint8 requantization) and DEQUANTIZE
+// QUANTIZE (float -> int8/uint8/int16: round(x / scale) + zero_point,
+// clamped; or requantization int8/uint8 -> int8/uint8 and, as TFLite,
+// int16 -> int8/int16/int32) and DEQUANTIZE
 // (int8/uint8 -> float: scale * (q - zero_point)). Per-tensor only.
 #include <algorithm>
 #include <cmath>
@@ -27,8 +28,19 @@ Status PrepareQuantize(KernelContext& ctx) {
   Tensor* in = ctx.input(0);
   Tensor* out = ctx.output(0);
   using T = tflite::TensorType;
-  RETURN_IF_ERROR(ctx.CheckType(in, "input", {T::FLOAT32, T::INT8, T::UINT8}));
-  RETURN_IF_ERROR(ctx.CheckType(out, "output", {T::INT8, T::UINT8}));
+  RETURN_IF_ERROR(ctx.CheckType(in, "input", {T::FLOAT32, T::INT8, T::UINT8, T::INT16}));
+  if (in->type == T::INT16) {
+    RETURN_IF_ERROR(ctx.CheckType(out, "output", {T::INT8, T::INT16, T::INT32}));
+  } else if (in->type == T::FLOAT32) {
+    RETURN_IF_ERROR(ctx.CheckType(out, "output", {T::INT8, T::UINT8, T::INT16}));
+  } else {
+    RETURN_IF_ERROR(ctx.CheckType(out, "output", {T::INT8, T::UINT8}));
+  }
+  if (in->type == T::INT16 && out->type == T::INT16 &&
+      (in->zero_point() != 0 || out->zero_point() != 0)) {
+    return ctx.Error("int16 -> int16 needs zero points 0 (are {}, {})", in->zero_point(),
+                     out->zero_point());
+  }
   RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *out, "output"));
   auto s = std::make_unique<QuantState>();
   if (in->type != T::FLOAT32) {
@@ -60,10 +72,12 @@ template <typename In, typename Out>
 void Requantize(const In* x, Out* y, int64_t n, int32_t in_zp, int32_t out_zp, int32_t mult,
                 int shift) {
   for (int64_t i = 0; i < n; ++i) {
-    const int32_t v =
-        MultiplyByQuantizedMultiplier(static_cast<int32_t>(x[i]) - in_zp, mult, shift) + out_zp;
+    // In 64 bits: zero points from a file may be anything, and Out may be
+    // int32 (TFLite's int32 arithmetic would wrap; the conversion does too).
+    const int32_t centered = static_cast<int32_t>(int64_t{x[i]} - in_zp);
+    const int64_t v = int64_t{MultiplyByQuantizedMultiplier(centered, mult, shift)} + out_zp;
     y[i] = static_cast<Out>(
-        std::clamp<int32_t>(v, std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()));
+        std::clamp<int64_t>(v, std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max()));
   }
 }
 
@@ -82,12 +96,21 @@ void RequantizeTo(const QuantState& s, const Tensor* in, Tensor* out, int64_t n)
     RequantizeXnn(in->as<In>(), out->as<In>(), n, s.xnn_mult, s.xnn_bias);
     return;
   }
-  if (out->type == tflite::TensorType::INT8) {
-    Requantize(in->as<In>(), out->as<int8_t>(), n, in->zero_point(), out->zero_point(), s.mult,
-               s.shift);
-  } else {
-    Requantize(in->as<In>(), out->as<uint8_t>(), n, in->zero_point(), out->zero_point(), s.mult,
-               s.shift);
+  const int32_t in_zp = in->zero_point();
+  const int32_t out_zp = out->zero_point();
+  switch (out->type) {
+    case tflite::TensorType::INT8:
+      Requantize(in->as<In>(), out->as<int8_t>(), n, in_zp, out_zp, s.mult, s.shift);
+      break;
+    case tflite::TensorType::INT16:
+      Requantize(in->as<In>(), out->as<int16_t>(), n, in_zp, out_zp, s.mult, s.shift);
+      break;
+    case tflite::TensorType::INT32:
+      Requantize(in->as<In>(), out->as<int32_t>(), n, in_zp, out_zp, s.mult, s.shift);
+      break;
+    default:
+      Requantize(in->as<In>(), out->as<uint8_t>(), n, in_zp, out_zp, s.mult, s.shift);
+      break;
   }
 }
 
@@ -99,11 +122,15 @@ Status EvalQuantize(KernelContext& ctx) {
   if (in->type == tflite::TensorType::FLOAT32) {
     if (out->type == tflite::TensorType::INT8) {
       QuantizeFloat(in->as<float>(), out->as<int8_t>(), n, out->scale(), out->zero_point());
+    } else if (out->type == tflite::TensorType::INT16) {
+      QuantizeFloat(in->as<float>(), out->as<int16_t>(), n, out->scale(), out->zero_point());
     } else {
       QuantizeFloat(in->as<float>(), out->as<uint8_t>(), n, out->scale(), out->zero_point());
     }
   } else if (in->type == tflite::TensorType::INT8) {
     RequantizeTo<int8_t>(s, in, out, n);
+  } else if (in->type == tflite::TensorType::INT16) {
+    RequantizeTo<int16_t>(s, in, out, n);
   } else {
     RequantizeTo<uint8_t>(s, in, out, n);
   }

@@ -1,7 +1,9 @@
 // SOFTMAX over the last axis. float: exp((x - max) * beta) / sum.
 // int8/uint8: TFLite's reference fixed-point algorithm: differences to the
 // row max scaled into Q5.26, exp in Q0.31, sum in Q12.19, reciprocal, and
-// outputs with scale 1/256 and zero point -128 (int8) or 0 (uint8).
+// outputs with scale 1/256 and zero point -128 (int8) or 0 (uint8); int8
+// input may also give an int16 output (scale 1/65536, zero point -32768,
+// as TFLite's reference: the same algorithm with 16 output bits).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -37,15 +39,26 @@ Status Prepare(KernelContext& ctx) {
   s->rows = s->depth > 0 ? static_cast<int>(input->num_elements() / s->depth) : 0;
   using T = tflite::TensorType;
   RETURN_IF_ERROR(ctx.CheckType(input, "input", {T::FLOAT32, T::INT8, T::UINT8}));
-  if (output->type != input->type) {
+  const bool int8_to_int16 = input->type == T::INT8 && output->type == T::INT16;
+  if (output->type != input->type && !int8_to_int16) {
     return ctx.Unsupported("output type {} differs from input type {}",
                            TensorTypeName(output->type), TensorTypeName(input->type));
   }
   if (input->type != T::FLOAT32) {
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *output, "output"));
+    if (int8_to_int16) {
+      // TFLite's rule: zero point -32768, scale 1/65536 within 0.1%.
+      constexpr float kScale = 1.0f / 65536;
+      if (std::fabs(output->scale() - kScale) > 0.001f * kScale || output->zero_point() != -32768) {
+        return ctx.Error(
+            "int16 output quantization must be scale 1/65536 (within 0.1%), zero point -32768 "
+            "(is {}, {})",
+            output->scale(), output->zero_point());
+      }
+    }
     const int32_t want_zp = input->type == T::INT8 ? -128 : 0;
-    if (output->scale() != 1.0f / 256 || output->zero_point() != want_zp) {
+    if (!int8_to_int16 && (output->scale() != 1.0f / 256 || output->zero_point() != want_zp)) {
       return ctx.Error("output quantization must be scale 1/256, zero point {} (is {}, {})",
                        want_zp, output->scale(), output->zero_point());
     }
@@ -72,11 +85,11 @@ void EvalFloat(const SoftmaxState& s, const float* in, float* out) {
   }
 }
 
-template <typename T>
-void EvalQuant(const SoftmaxState& s, const T* in, T* out) {
+template <typename T, typename Out = T>
+void EvalQuant(const SoftmaxState& s, const T* in, Out* out) {
   for (int r = 0; r < s.rows; ++r) {
     const T* x = in + static_cast<size_t>(r) * s.depth;
-    T* y = out + static_cast<size_t>(r) * s.depth;
+    Out* y = out + static_cast<size_t>(r) * s.depth;
     const int32_t max = *std::max_element(x, x + s.depth);
     const auto scaled_diff = [&](int32_t diff) {
       // MultiplyByQuantizedMultiplierGreaterThanOne: a left shift then SRDHM.
@@ -95,19 +108,19 @@ void EvalQuant(const SoftmaxState& s, const T* in, T* out) {
     int num_bits_over_unit = 0;
     const int32_t shifted_scale =
         GetReciprocal(sum_of_exps, kAccumulationIntegerBits, &num_bits_over_unit);
-    constexpr int kOutputBits = 8 * sizeof(T);
+    constexpr int kOutputBits = 8 * sizeof(Out);
     for (int c = 0; c < s.depth; ++c) {
       const int32_t diff = static_cast<int32_t>(x[c]) - max;
-      int32_t v = std::numeric_limits<T>::min();
+      int32_t v = std::numeric_limits<Out>::min();
       if (diff >= s.diff_min) {
         const int32_t e = ExpOnNegativeValues(scaled_diff(diff), kScaledDiffIntegerBits);
         const int32_t unsat =
             RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(shifted_scale, e),
                                 num_bits_over_unit + 31 - kOutputBits);
-        v = std::clamp<int32_t>(unsat + std::numeric_limits<T>::min(),
-                                std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
+        v = std::clamp<int32_t>(unsat + std::numeric_limits<Out>::min(),
+                                std::numeric_limits<Out>::min(), std::numeric_limits<Out>::max());
       }
-      y[c] = static_cast<T>(v);
+      y[c] = static_cast<Out>(v);
     }
   }
 }
@@ -121,7 +134,11 @@ Status Eval(KernelContext& ctx) {
       EvalFloat(s, in->as<float>(), out->as<float>());
       break;
     case tflite::TensorType::INT8:
-      EvalQuant(s, in->as<int8_t>(), out->as<int8_t>());
+      if (out->type == tflite::TensorType::INT16) {
+        EvalQuant(s, in->as<int8_t>(), out->as<int16_t>());
+      } else {
+        EvalQuant(s, in->as<int8_t>(), out->as<int8_t>());
+      }
       break;
     default:
       EvalQuant(s, in->as<uint8_t>(), out->as<uint8_t>());
