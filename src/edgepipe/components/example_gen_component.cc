@@ -59,7 +59,8 @@ const pipeline::ComponentSpec& ExampleGenSpec() {
     auto* s = new pipeline::ComponentSpec;
     s->type = "ExampleGen";
     s->params = {
-        {"input_base", pipeline::ParamType::kString, true, std::nullopt},
+        // is_file: the data's content is part of the cache key (header).
+        {"input_base", pipeline::ParamType::kString, true, std::nullopt, /*is_file=*/true},
         {"input_format", pipeline::ParamType::kString, false,
          pipeline::Value{std::string("tfrecord")}},
         {"splits", pipeline::ParamType::kString, false,

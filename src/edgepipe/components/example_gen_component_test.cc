@@ -7,6 +7,8 @@
 #include "edgepipe/components/component_util.h"
 #include "edgepipe/components/statistics_gen.h"
 #include "edgepipe/core/testing/temp_dir.h"
+#include "edgepipe/pipeline/cache.h"
+#include "edgepipe/pipeline/runner.h"
 
 namespace edgepipe::components {
 namespace {
@@ -81,6 +83,69 @@ TEST_F(ExampleGenComponentTest, BadFormatNamesFormat) {
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr(""));
   EXPECT_THAT(s.message(), HasSubstr("parquet"));
+}
+
+// The runner's view of ExampleGen: one run of a one-component pipeline.
+pipeline::NodeStatus RunOnce(const std::string& root, const std::string& input_base) {
+  pipeline::RunOptions quiet;
+  quiet.log = nullptr;
+  quiet.max_parallelism = 1;
+  auto summary = pipeline::RunPipeline(
+      pipeline::Pipeline{"eg", root, {ExampleGen(input_base, "csv")}, true, ""}, quiet);
+  EXPECT_TRUE(summary.ok()) << summary.status();
+  if (!summary.ok()) return pipeline::NodeStatus::kFailed;
+  EXPECT_TRUE(summary->status().ok()) << summary->status();
+  return summary->nodes.at(0).status;
+}
+
+std::string Csv(int first) {
+  std::string text = "x,name\n";
+  for (int i = first; i < first + 30; ++i)
+    text += std::to_string(i) + ",n" + std::to_string(i % 3) + "\n";
+  return text;
+}
+
+TEST_F(ExampleGenComponentTest, EditingTheInputDataRerunsNotJustItsPath) {
+  using pipeline::NodeStatus;
+  const std::string data = tmp_.Join("data");
+  const std::string root = tmp_.Join("root");
+  ASSERT_TRUE(Env::Default()->CreateDirs(data).ok());
+  ASSERT_TRUE(WriteFileAtomic(JoinPath(data, "a.csv"), Csv(10)).ok());
+  EXPECT_EQ(RunOnce(root, data), NodeStatus::kRan);
+  EXPECT_EQ(RunOnce(root, data), NodeStatus::kCached);
+  // Same path, same size, other values (10..39 -> 20..49: equal lengths).
+  ASSERT_TRUE(WriteFileAtomic(JoinPath(data, "a.csv"), Csv(20)).ok());
+  EXPECT_EQ(RunOnce(root, data), NodeStatus::kRan);
+  EXPECT_EQ(RunOnce(root, data), NodeStatus::kCached);
+  // A new file in the folder.
+  ASSERT_TRUE(WriteFileAtomic(JoinPath(data, "b.csv"), Csv(50)).ok());
+  EXPECT_EQ(RunOnce(root, data), NodeStatus::kRan);
+  // Restoring earlier content finds the earlier execution again.
+  ASSERT_TRUE(Env::Default()->RemoveFile(JoinPath(data, "b.csv")).ok());
+  EXPECT_EQ(RunOnce(root, data), NodeStatus::kCached);
+}
+
+TEST_F(ExampleGenComponentTest, CacheKeyFollowsContentAndMissingInputIsAnError) {
+  const std::string file = tmp_.Join("in.csv");
+  ASSERT_TRUE(WriteFileAtomic(file, Csv(10)).ok());
+  auto params = pipeline::ResolveParams(
+      ExampleGenSpec(), {{"input_base", file}, {"input_format", std::string("csv")}}, "ExampleGen");
+  ASSERT_TRUE(params.ok()) << params.status();
+  auto k1 = pipeline::ComputeCacheKey(ExampleGenSpec(), "ExampleGen", *params, {});
+  ASSERT_TRUE(k1.ok()) << k1.status();
+  ASSERT_TRUE(WriteFileAtomic(file, Csv(20)).ok());
+  auto k2 = pipeline::ComputeCacheKey(ExampleGenSpec(), "ExampleGen", *params, {});
+  ASSERT_TRUE(k2.ok()) << k2.status();
+  EXPECT_NE(*k1, *k2);
+  ASSERT_TRUE(WriteFileAtomic(file, Csv(10)).ok());
+  auto k3 = pipeline::ComputeCacheKey(ExampleGenSpec(), "ExampleGen", *params, {});
+  ASSERT_TRUE(k3.ok()) << k3.status();
+  EXPECT_EQ(*k1, *k3);
+  ASSERT_TRUE(Env::Default()->RemoveFile(file).ok());
+  auto missing = pipeline::ComputeCacheKey(ExampleGenSpec(), "ExampleGen", *params, {});
+  EXPECT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr("input_base"));
+  EXPECT_THAT(missing.status().message(), HasSubstr("in.csv"));
 }
 
 }  // namespace

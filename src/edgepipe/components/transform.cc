@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "edgepipe/components/schema_gen.h"
 #include "edgepipe/components/trainer_module.h"
+#include "edgepipe/core/build_id.h"
 #include "edgepipe/data/example.pb.h"
 #include "edgepipe/data/example_util.h"
 #include "edgepipe/data/tfrecord.h"
@@ -18,9 +20,14 @@ namespace edgepipe::components {
 
 namespace {
 
+struct Registered {
+  PreprocessingFn fn;
+  const void* code = nullptr;  // an address in the object holding the code
+};
+
 struct Registry {
   std::mutex mu;
-  std::map<std::string, PreprocessingFn, std::less<>> fns;
+  std::map<std::string, Registered, std::less<>> fns;
 };
 
 Registry& GetRegistry() {
@@ -110,13 +117,20 @@ std::string JsonList(const std::vector<std::string>& v) { return nlohmann::json(
 
 }  // namespace
 
-Status RegisterPreprocessingFn(std::string name, PreprocessingFn fn) {
+__attribute__((noinline)) Status RegisterPreprocessingFn(std::string name, PreprocessingFn fn) {
   if (name.empty() || !fn) {
     return Status::InvalidArgument("preprocessing_fn registration needs a name and a function");
   }
+  // The code's object: a plain function's own address, else (a lambda or
+  // functor) the caller's, i.e. the executable or module that registers it.
+  using Plain = std::map<std::string, Column> (*)(const Inputs&);
+  const void* code = __builtin_extract_return_addr(__builtin_return_address(0));
+  if (const Plain* plain = fn.target<Plain>(); plain != nullptr && *plain != nullptr) {
+    code = reinterpret_cast<const void*>(*plain);
+  }
   Registry& r = GetRegistry();
   std::lock_guard<std::mutex> lock(r.mu);
-  if (!r.fns.emplace(name, std::move(fn)).second) {
+  if (!r.fns.emplace(name, Registered{std::move(fn), code}).second) {
     return Status::AlreadyExists("preprocessing_fn \"" + name + "\" is already registered");
   }
   return Status::Ok();
@@ -126,12 +140,31 @@ Result<PreprocessingFn> FindPreprocessingFn(std::string_view name) {
   Registry& r = GetRegistry();
   std::lock_guard<std::mutex> lock(r.mu);
   auto it = r.fns.find(name);
-  if (it != r.fns.end()) return it->second;
+  if (it != r.fns.end()) return it->second.fn;
   std::string names;
   for (const auto& [n, f] : r.fns) names += (names.empty() ? "" : ", ") + n;
   return Status::NotFound("preprocessing_fn \"" + std::string(name) +
                           "\" is not registered (registered: " + (names.empty() ? "none" : names) +
                           ")");
+}
+
+Result<std::string> PreprocessingFnFingerprint(std::string_view name) {
+  const void* code = nullptr;
+  {
+    Registry& r = GetRegistry();
+    std::lock_guard<std::mutex> lock(r.mu);
+    auto it = r.fns.find(name);
+    if (it != r.fns.end()) code = it->second.code;
+  }
+  if (code == nullptr) {
+    // The NotFound that lists the registered names.
+    RETURN_IF_ERROR(FindPreprocessingFn(name).status());
+  }
+  Result<std::string> id = BuildIdOf(code);
+  if (!id.ok()) {
+    return id.status().WithContext("preprocessing_fn \"" + std::string(name) + "\"");
+  }
+  return "build-id:" + *id;
 }
 
 Result<PreprocessingFn> LoadPreprocessingFn(const std::string& module_file, Env* env) {
@@ -216,6 +249,52 @@ Result<std::vector<data::FeatureSpec>> InferRawFeatureSpecs(const std::vector<st
   return specs;
 }
 
+Status CheckRawFeaturesAgainstSchema(const std::vector<data::FeatureSpec>& used,
+                                     const tfmd::Schema& schema, std::string_view schema_name) {
+  std::map<std::string_view, const tfmd::Feature*> by_name;
+  for (const tfmd::Feature& f : schema.feature()) by_name.emplace(f.name(), &f);
+  for (const data::FeatureSpec& spec : used) {
+    auto it = by_name.find(spec.name);
+    if (it == by_name.end()) {
+      return Status::FailedPrecondition(std::string(schema_name) + ": feature \"" + spec.name +
+                                        "\" is read by the preprocessing_fn but is not in the "
+                                        "schema");
+    }
+    const tfmd::Feature& f = *it->second;
+    tfmd::FeatureType want = tfmd::TYPE_UNKNOWN;
+    switch (spec.type) {
+      case data::FeatureType::kFloat32:
+        want = tfmd::FLOAT;
+        break;
+      case data::FeatureType::kInt64:
+        want = tfmd::INT;
+        break;
+      case data::FeatureType::kString:
+        want = tfmd::BYTES;
+        break;
+    }
+    if (f.has_type() && f.type() != tfmd::TYPE_UNKNOWN && f.type() != want) {
+      return Status::FailedPrecondition(
+          std::string(schema_name) + ": feature \"" + spec.name + "\" has type " +
+          tfmd::FeatureType_Name(f.type()) + " in the schema but the examples hold " +
+          std::string(data::FeatureTypeName(spec.type)) + " values (schema type " +
+          tfmd::FeatureType_Name(want) + ")");
+    }
+    if (f.has_shape()) {
+      int64_t schema_count = 1, spec_count = 1;
+      for (const auto& d : f.shape().dim()) schema_count *= d.size();
+      for (int64_t d : spec.shape) spec_count *= d;
+      if (schema_count != spec_count) {
+        return Status::FailedPrecondition(std::string(schema_name) + ": feature \"" + spec.name +
+                                          "\" has " + std::to_string(schema_count) +
+                                          " values per example in the schema's shape but " +
+                                          std::to_string(spec_count) + " in the examples");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 Result<TransformSummary> RunTransform(const PreprocessingFn& fn, const TransformOptions& options,
                                       Env* env) {
   if (!env->IsDirectory(options.examples)) {
@@ -256,6 +335,11 @@ Result<TransformSummary> RunTransform(const PreprocessingFn& fn, const Transform
     }
   }
   ASSIGN_OR_RETURN(TransformGraph graph, TransformGraph::Trace(fn, std::move(raw)));
+  if (!options.schema.empty()) {
+    ASSIGN_OR_RETURN(tfmd::Schema schema, ReadSchema(options.schema, env));
+    RETURN_IF_ERROR(
+        CheckRawFeaturesAgainstSchema(graph.UsedRawFeatureSpecs(), schema, options.schema));
+  }
   {
     if (train.empty()) {
       return Status::FailedPrecondition(train_dir + ": the analyze split has no records");
@@ -304,6 +388,14 @@ pipeline::ComponentSpec TransformSpec() {
   spec.outputs = {{"transform_graph", std::string(pipeline::artifact_type::kTransformGraph), false},
                   {"transformed_examples", std::string(pipeline::artifact_type::kExamples), false}};
   spec.executor_version = "1";
+  // A preprocessing_fn named in the params: the build id of the executable
+  // or module holding its code (a module_file is hashed by content already).
+  spec.cache_fingerprint = [](const pipeline::Params& params) -> Result<std::string> {
+    auto it = params.find("preprocessing_fn");
+    const std::string* name = it == params.end() ? nullptr : std::get_if<std::string>(&it->second);
+    if (name == nullptr || name->empty()) return std::string();
+    return PreprocessingFnFingerprint(*name);
+  };
   return spec;
 }
 
@@ -348,6 +440,10 @@ class TransformExecutor final : public pipeline::Executor {
     ASSIGN_OR_RETURN(options.transform_graph, SingleUri(context.outputs, "transform_graph"));
     ASSIGN_OR_RETURN(options.transformed_examples,
                      SingleUri(context.outputs, "transformed_examples"));
+    if (auto it = context.inputs.find("schema");
+        it != context.inputs.end() && !it->second.empty()) {
+      ASSIGN_OR_RETURN(options.schema, SingleUri(context.inputs, "schema"));
+    }
     options.analyze_split = StringParam(context.params, "analyze_split");
     if (options.analyze_split.empty()) options.analyze_split = "train";
     if (context.progress) context.progress(-1, "analyzing and transforming");

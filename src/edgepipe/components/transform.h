@@ -1,8 +1,13 @@
 // Transform: the pipeline component (TFX's Transform).
 //
 // Inputs: examples (Examples: Split-<name>/ TFRecord shards, as ExampleGen
-// writes), schema (Schema, optional; not read yet: raw feature specs are
-// inferred from the train split, see InferRawFeatureSpecs).
+// writes), schema (Schema, optional). Raw feature specs are inferred from the
+// analyze split (InferRawFeatureSpecs: exact shapes and defaults, which the
+// schema does not always carry); when a schema is given, every raw feature
+// the preprocessing_fn reads must be in it with the same type (INT / FLOAT /
+// BYTES) and, when the schema has a shape, the same value count, else the
+// run fails (FailedPrecondition naming the schema, the feature and both
+// types), as TFX's Transform fails on a feature missing from its schema.
 // Params (exactly one of the first two): preprocessing_fn (the name of a
 // function registered with RegisterPreprocessingFn), module_file (a shared
 // library, or a C++ source built like a Trainer module, exporting
@@ -14,9 +19,11 @@
 // A module file:
 //   std::map<std::string, Column> Preprocess(const Inputs& in) { ... }
 //   EDGEPIPE_PREPROCESSING_FN(Preprocess)
-// Note: a registered function is known to the cache by its name only;
-// changing its code does not invalidate cached Transform runs (a module_file
-// does, by content).
+// Cache key: a module_file by content; a registered preprocessing_fn by its
+// name and PreprocessingFnFingerprint (the build id of the executable or
+// module holding its code), so rebuilding that code with a change reruns
+// the Transform (and also a rebuild that changes other code of the same
+// object: conservative, never stale).
 // Outputs:
 //   transform_graph/transform_graph.json            the analyzed graph
 //   transformed_examples/Split-<name>/data_tfrecord-00000-of-00001.gz
@@ -33,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "edgepipe/components/schema.pb.h"
 #include "edgepipe/components/transform_graph.h"
 #include "edgepipe/core/file.h"
 #include "edgepipe/core/status.h"
@@ -47,6 +55,13 @@ namespace edgepipe::components {
 Status RegisterPreprocessingFn(std::string name, PreprocessingFn fn);
 // The function registered as `name`; NotFound listing the registered names.
 Result<PreprocessingFn> FindPreprocessingFn(std::string_view name);
+// "build-id:<hex>": the GNU build id (core/build_id.h) of the loaded object
+// holding the code of the function registered as `name` (a plain function's
+// own object; for a lambda or functor, the object that called
+// RegisterPreprocessingFn). Changes when that object is rebuilt with other
+// code. NotFound as FindPreprocessingFn; FailedPrecondition when the object
+// has no build id. Thread-safe.
+Result<std::string> PreprocessingFnFingerprint(std::string_view name);
 
 // --- preprocessing_fn modules ----------------------------------------------
 
@@ -114,6 +129,9 @@ struct TransformOptions {
   std::string transformed_examples;  // output folder (exists or is created)
   // When empty, inferred from the analyze split (InferRawFeatureSpecs).
   std::vector<data::FeatureSpec> raw_features;
+  // Optional Schema folder or schema.pbtxt: the raw features the function
+  // reads are checked against it (CheckRawFeaturesAgainstSchema).
+  std::string schema;
   int64_t batch_size = 256;
   int gzip_level = 1;
 };
@@ -122,6 +140,14 @@ struct TransformSummary {
   std::vector<std::string> splits;
   std::vector<int64_t> counts;  // transformed records per split
 };
+
+// Checks the raw features a traced preprocessing_fn reads (`used`) against
+// `schema`: each must be a schema feature of the same type and, when the
+// schema has a shape, the same number of values. FailedPrecondition naming
+// `schema_name`, the feature and the rule. Features of the schema the
+// function does not read are not checked.
+Status CheckRawFeaturesAgainstSchema(const std::vector<data::FeatureSpec>& used,
+                                     const tfmd::Schema& schema, std::string_view schema_name);
 
 // The component's work outside the pipeline: traces `fn`, analyzes the
 // analyze split, saves the graph and writes every split transformed. Errors

@@ -3,9 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "edgepipe/components/schema_gen.h"
 #include "edgepipe/components/transform_testing.h"
+#include "edgepipe/core/build_id.h"
 #include "edgepipe/core/testing/temp_dir.h"
 #include "edgepipe/data/tfrecord.h"
+#include "edgepipe/pipeline/cache.h"
 #include "edgepipe/pipeline/module.h"
 
 // Modules loaded here bind to this program's copy of edgepipe (pipeline/module.h).
@@ -290,6 +293,128 @@ TEST(TransformSpecTest, DslNodeHasTheComponentsShape) {
   EXPECT_EQ(std::get<std::string>(m.data()->params.at("module_file")), "prep.cc");
   EXPECT_EQ(std::get<std::string>(m.data()->params.at("preprocessing_fn")), "");
   EXPECT_EQ(m.data()->inputs.count("schema"), 1u);
+}
+
+// --- the schema input --------------------------------------------------------
+
+// The schema of SmallRows' features; `edit` changes it before it is written.
+std::string WriteTestSchema(const TempDir& dir, const std::function<void(tfmd::Schema&)>& edit) {
+  tfmd::Schema schema;
+  auto add = [&](const char* name, tfmd::FeatureType type, int64_t count) {
+    tfmd::Feature* f = schema.add_feature();
+    f->set_name(name);
+    f->set_type(type);
+    auto* shape = f->mutable_shape();
+    if (count != 1) shape->add_dim()->set_size(count);
+  };
+  add("x", tfmd::FLOAT, 1);
+  add("n", tfmd::INT, 1);
+  add("city", tfmd::BYTES, 1);
+  add("v", tfmd::FLOAT, 3);
+  add("unused_by_the_fn", tfmd::INT, 1);
+  edit(schema);
+  const std::string folder = dir.Join("schema");
+  EXPECT_TRUE(Env::Default()->CreateDirs(folder).ok());
+  EXPECT_TRUE(WriteSchema(schema, JoinPath(folder, "schema.pbtxt")).ok());
+  return folder;
+}
+
+tfmd::Feature& FeatureNamed(tfmd::Schema& s, const std::string& name) {
+  for (tfmd::Feature& f : *s.mutable_feature()) {
+    if (f.name() == name) return f;
+  }
+  ADD_FAILURE() << "no feature " << name;
+  return *s.add_feature();
+}
+
+TEST_F(TransformComponentTest, SchemaInputMatchingTheExamplesPasses) {
+  pipeline::ExecutionContext c = Context();
+  c.inputs["schema"] = {MakeArtifact("Schema", WriteTestSchema(dir_, [](tfmd::Schema&) {}))};
+  Status s = NewTransformExecutor()->Do(c);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(ReadRecords(dir_.Join("out/Split-train")).size(), 7u);
+}
+
+TEST_F(TransformComponentTest, SchemaInputIsCheckedAgainstTheFeaturesTheFnReads) {
+  struct Case {
+    const char* what;
+    std::function<void(tfmd::Schema&)> edit;
+    std::vector<std::string> message_has;
+  };
+  const std::vector<Case> cases = {
+      {"missing",
+       [](tfmd::Schema& s) { s.mutable_feature()->DeleteSubrange(2, 1); },  // city
+       {"feature \"city\"", "not in the schema"}},
+      {"type",
+       [](tfmd::Schema& s) { FeatureNamed(s, "n").set_type(tfmd::FLOAT); },
+       {"feature \"n\"", "type FLOAT", "int64"}},
+      {"shape",
+       [](tfmd::Schema& s) { FeatureNamed(s, "v").mutable_shape()->mutable_dim(0)->set_size(4); },
+       {"feature \"v\"", "4 values", "3 in the examples"}},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.what);
+    TempDir schema_dir;
+    pipeline::ExecutionContext c = Context();
+    const std::string schema = WriteTestSchema(schema_dir, k.edit);
+    c.inputs["schema"] = {MakeArtifact("Schema", schema)};
+    Status s = NewTransformExecutor()->Do(c);
+    EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s;
+    EXPECT_THAT(s.message(), HasSubstr(schema));
+    for (const std::string& m : k.message_has) EXPECT_THAT(s.message(), HasSubstr(m));
+  }
+}
+
+// --- the cache key of a registered preprocessing_fn ------------------------------
+
+std::map<std::string, Column> OtherFn(const Inputs& in) { return {{"x", in["x"]}}; }
+
+const bool kLambdaRegistered = [] {
+  return RegisterPreprocessingFn("transform_test_lambda",
+                                 [](const Inputs& in) { return OtherFn(in); })
+      .ok();
+}();
+
+TEST(TransformCacheKeyTest, RegisteredFnIsKeyedByTheBuildIdOfItsCode) {
+  ASSERT_TRUE(kRegistered);
+  ASSERT_TRUE(kLambdaRegistered);
+  auto exe = BuildIdOf(reinterpret_cast<const void*>(&TestFn));
+  ASSERT_TRUE(exe.ok()) << exe.status();
+  auto fp = PreprocessingFnFingerprint("transform_test_fn");
+  ASSERT_TRUE(fp.ok()) << fp.status();
+  EXPECT_EQ(*fp, "build-id:" + *exe);
+  // A lambda: the object that registered it (this test program too).
+  auto lambda = PreprocessingFnFingerprint("transform_test_lambda");
+  ASSERT_TRUE(lambda.ok()) << lambda.status();
+  EXPECT_EQ(*lambda, *fp);
+  EXPECT_EQ(PreprocessingFnFingerprint("no_such_fn").status().code(), StatusCode::kNotFound);
+}
+
+TEST(TransformCacheKeyTest, TheFingerprintIsPartOfTheKey) {
+  ASSERT_TRUE(kRegistered);
+  const pipeline::ComponentSpec spec = TransformSpec();
+  auto params = pipeline::ResolveParams(
+      spec, {{"preprocessing_fn", std::string("transform_test_fn")}}, "Transform");
+  ASSERT_TRUE(params.ok()) << params.status();
+  auto key = pipeline::ComputeCacheKey(spec, "Transform", *params, {});
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(*pipeline::ComputeCacheKey(spec, "Transform", *params, {}), *key);  // deterministic
+  // The same function name in another build of its code: another key.
+  pipeline::ComponentSpec rebuilt = spec;
+  rebuilt.cache_fingerprint = [](const pipeline::Params&) -> Result<std::string> {
+    return std::string("build-id:0123456789abcdef0123456789abcdef01234567");
+  };
+  auto other = pipeline::ComputeCacheKey(rebuilt, "Transform", *params, {});
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_NE(*other, *key);
+  // An unregistered name fails the key, naming the component and the name.
+  auto unknown_params =
+      pipeline::ResolveParams(spec, {{"preprocessing_fn", std::string("no_such_fn")}}, "Transform");
+  ASSERT_TRUE(unknown_params.ok());
+  auto unknown = pipeline::ComputeCacheKey(spec, "Transform", *unknown_params, {});
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(unknown.status().message(), HasSubstr("Transform"));
+  EXPECT_THAT(unknown.status().message(), HasSubstr("no_such_fn"));
 }
 
 }  // namespace

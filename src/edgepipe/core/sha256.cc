@@ -1,8 +1,15 @@
 #include "edgepipe/core/sha256.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define EDGEPIPE_SHA256_X86 1
+#endif
 
 namespace edgepipe {
 namespace {
@@ -37,8 +44,10 @@ void Sha256::Reset() {
   buffer_len_ = 0;
 }
 
+namespace {
+
 // One 64-byte block (FIPS 180-4 section 6.2.2).
-void Sha256::Compress(const uint8_t* block) {
+void CompressPortable(uint32_t* state, const uint8_t* block) {
   uint32_t w[64];
   for (int t = 0; t < 16; ++t) w[t] = LoadBigEndian32(block + 4 * t);
   for (int t = 16; t < 64; ++t) {
@@ -46,8 +55,8 @@ void Sha256::Compress(const uint8_t* block) {
     uint32_t s1 = Rotr(w[t - 2], 17) ^ Rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
     w[t] = w[t - 16] + s0 + w[t - 7] + s1;
   }
-  uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
-  uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
+  uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+  uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
   for (int t = 0; t < 64; ++t) {
     uint32_t big_s1 = Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25);
     uint32_t ch = (e & f) ^ (~e & g);
@@ -64,14 +73,96 @@ void Sha256::Compress(const uint8_t* block) {
     b = a;
     a = t1 + t2;
   }
-  state_[0] += a;
-  state_[1] += b;
-  state_[2] += c;
-  state_[3] += d;
-  state_[4] += e;
-  state_[5] += f;
-  state_[6] += g;
-  state_[7] += h;
+  state[0] += a;
+  state[1] += b;
+  state[2] += c;
+  state[3] += d;
+  state[4] += e;
+  state[5] += f;
+  state[6] += g;
+  state[7] += h;
+}
+
+#if defined(EDGEPIPE_SHA256_X86)
+// The same block with the x86 SHA extensions (Intel SHA-NI). The state is
+// kept as two vectors, ABEF and CDGH, the layout SHA256RNDS2 works on; each
+// SHA256RNDS2 does two rounds with the two low words of its message operand.
+__attribute__((target("sha,sse4.1,ssse3"))) void CompressShaNi(uint32_t* state,
+                                                               const uint8_t* block) {
+  // state words a..h -> ABEF (a in the high lane) and CDGH.
+  __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));
+  __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
+  __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+  __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+  const __m128i abef_in = abef, cdgh_in = cdgh;
+  // Big-endian 32-bit words.
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i w[16];
+  for (int i = 0; i < 4; ++i) {
+    w[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i)),
+                            byte_swap);
+  }
+  // The message schedule four words at a time (FIPS 180-4 6.2.2 step 1).
+  for (int i = 4; i < 16; ++i) {
+    __m128i t = _mm_sha256msg1_epu32(w[i - 4], w[i - 3]);
+    t = _mm_add_epi32(t, _mm_alignr_epi8(w[i - 1], w[i - 2], 4));
+    w[i] = _mm_sha256msg2_epu32(t, w[i - 1]);
+  }
+  for (int i = 0; i < 16; ++i) {
+    __m128i k = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kRoundConstants + 4 * i));
+    __m128i m = _mm_add_epi32(w[i], k);
+    cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);
+    m = _mm_shuffle_epi32(m, 0x0E);
+    abef = _mm_sha256rnds2_epu32(abef, cdgh, m);
+  }
+  abef = _mm_add_epi32(abef, abef_in);
+  cdgh = _mm_add_epi32(cdgh, cdgh_in);
+  // Back to a..h.
+  __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  dcba = _mm_blend_epi16(feba, dchg, 0xF0);
+  hgfe = _mm_alignr_epi8(dchg, feba, 8);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), dcba);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), hgfe);
+}
+
+bool CpuHasShaNi() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0) return false;
+  const bool ssse3 = (c & (1u << 9)) != 0, sse41 = (c & (1u << 19)) != 0;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  return ssse3 && sse41 && (b & (1u << 29)) != 0;
+}
+#else
+bool CpuHasShaNi() { return false; }
+#endif
+
+std::atomic<bool>& Accelerated() {
+  static std::atomic<bool> on{CpuHasShaNi()};
+  return on;
+}
+
+}  // namespace
+
+namespace internal {
+bool Sha256Accelerated() { return Accelerated().load(std::memory_order_relaxed); }
+bool SetSha256Accelerated(bool on) {
+  if (on && !CpuHasShaNi()) return false;
+  Accelerated().store(on, std::memory_order_relaxed);
+  return true;
+}
+}  // namespace internal
+
+void Sha256::Compress(const uint8_t* block) {
+#if defined(EDGEPIPE_SHA256_X86)
+  if (Accelerated().load(std::memory_order_relaxed)) {
+    CompressShaNi(state_, block);
+    return;
+  }
+#endif
+  CompressPortable(state_, block);
 }
 
 void Sha256::Update(std::string_view data) {

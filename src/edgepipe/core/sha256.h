@@ -55,6 +55,16 @@ std::string Sha256Hex(std::string_view data);
 // (memory use does not grow with the file). Errors name the path.
 Result<Sha256Digest> Sha256File(const std::string& path, Env* env = Env::Default());
 
+namespace internal {
+// Whether blocks are compressed with the x86 SHA extensions (SHA-NI); on by
+// default when the CPU has them, else the portable code. The digest is the
+// same either way. SetSha256Accelerated(true) returns false (and changes
+// nothing) on a CPU without them. For tests and benchmarks; thread-safe, but
+// switching while other threads hash is pointless.
+bool Sha256Accelerated();
+bool SetSha256Accelerated(bool on);
+}  // namespace internal
+
 }  // namespace edgepipe
 
 #endif  // EDGEPIPE_CORE_SHA256_H_

@@ -111,3 +111,48 @@ TEST(Sha256Test, FileStreamsThroughEnv) {
 
 }  // namespace
 }  // namespace edgepipe
+
+namespace edgepipe {
+namespace {
+
+// Restores the default block function when a test ends.
+class Sha256ModeTest : public ::testing::Test {
+ protected:
+  void TearDown() override { internal::SetSha256Accelerated(default_); }
+  const bool default_ = internal::Sha256Accelerated();
+};
+
+// Both block functions give the standard digests: the NIST vectors and the
+// same digest of random data of many lengths (the accelerated one only when
+// the CPU has SHA-NI; SetSha256Accelerated(true) says whether it does).
+TEST_F(Sha256ModeTest, PortableAndAcceleratedAgree) {
+  std::mt19937 rng(11);
+  std::vector<std::string> inputs = {"", "abc", std::string(1000000, 'a')};
+  for (size_t n : {1u, 55u, 56u, 63u, 64u, 65u, 127u, 128u, 1000u, 4096u, 100003u}) {
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>(rng());
+    inputs.push_back(std::move(s));
+  }
+  ASSERT_TRUE(internal::SetSha256Accelerated(false));
+  EXPECT_FALSE(internal::Sha256Accelerated());
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(inputs[2]),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  std::vector<std::string> portable;
+  for (const std::string& s : inputs) portable.push_back(Sha256Hex(s));
+  if (!internal::SetSha256Accelerated(true)) {
+    EXPECT_FALSE(internal::Sha256Accelerated());
+    GTEST_SKIP() << "this CPU has no SHA extensions: the portable code was tested";
+  }
+  EXPECT_TRUE(internal::Sha256Accelerated());
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(inputs[2]),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_EQ(Sha256Hex(inputs[i]), portable[i])
+        << "input " << i << ", " << inputs[i].size() << " bytes";
+  }
+}
+
+}  // namespace
+}  // namespace edgepipe

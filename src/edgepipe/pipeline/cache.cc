@@ -81,6 +81,13 @@ Result<std::string> ComputeCacheKey(const ComponentSpec& spec, std::string_view 
       }
     }
   }
+  if (spec.cache_fingerprint) {
+    Result<std::string> fingerprint = spec.cache_fingerprint(params);
+    if (!fingerprint.ok()) {
+      return fingerprint.status().WithContext(std::string(component_id) + ": cache fingerprint");
+    }
+    Field(h, "fingerprint", *fingerprint);
+  }
   Field(h, "inputs", std::to_string(inputs.size()));
   for (const auto& [key, list] : inputs) {
     Field(h, "channel", key);

@@ -9,8 +9,10 @@
 //   for each parameter whose spec has is_file: the SHA-256 of the file's
 //     CONTENT (so editing a Trainer module reruns the Trainer); a folder is
 //     hashed as its tree (sorted entry names and contents, recursively), so
-//     an ExampleGen whose input folder is an is_file parameter reruns when
+//     ExampleGen (whose input_base is an is_file parameter) reruns when
 //     the data changes,
+//   the spec's cache_fingerprint(params) when it has one (code a parameter
+//     names, e.g. a registered preprocessing_fn's build id),
 //   the input artifacts by channel key and index: id, type, uri and
 //     properties.
 // Anything else (pipeline name, root, run id, time, other components) does

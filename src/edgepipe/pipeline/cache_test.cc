@@ -155,6 +155,28 @@ TEST_F(CacheTest, FolderParameterIsHashedAsItsTree) {
   EXPECT_NE(Key(), base);
 }
 
+TEST_F(CacheTest, SpecFingerprintIsPartOfTheKeyAndItsErrorsNameTheComponent) {
+  const std::string without = Key();
+  ComponentSpec spec = spec_;
+  std::string fingerprint = "build-id:aa";
+  spec.cache_fingerprint = [&fingerprint](const Params& p) -> Result<std::string> {
+    // Sees the params it is given.
+    if (p.count("suffix") == 0) return Status::InvalidArgument("no suffix");
+    if (fingerprint.empty()) return Status::NotFound("no code for \"x\"");
+    return fingerprint;
+  };
+  const std::string a = Key(spec, "Concat.a", params_, inputs_);
+  EXPECT_NE(a, without);
+  EXPECT_EQ(Key(spec, "Concat.a", params_, inputs_), a);
+  fingerprint = "build-id:bb";
+  EXPECT_NE(Key(spec, "Concat.a", params_, inputs_), a);
+  fingerprint.clear();
+  auto failed = ComputeCacheKey(spec, "Concat.a", params_, inputs_);
+  EXPECT_EQ(failed.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(failed.status().message(), HasSubstr("Concat.a"));
+  EXPECT_THAT(failed.status().message(), HasSubstr("no code for \"x\""));
+}
+
 TEST_F(CacheTest, MissingModuleFileIsAnErrorNamingIt) {
   params_["module"] = (dir_ / "gone.cc").string();
   auto key = ComputeCacheKey(spec_, "Trainer.mnist", params_, inputs_);

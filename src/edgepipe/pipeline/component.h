@@ -83,6 +83,11 @@ struct ComponentSpec {
   // Bumped when the executor's output for the same inputs changes; part of
   // the cache key.
   std::string executor_version = "1";
+  // Optional extra cache-key material computed from the resolved params when
+  // the key is computed (cache.h), for what the params name but do not hold:
+  // e.g. Transform's fingerprint of the code behind a preprocessing_fn name.
+  // Must be deterministic and thread-safe; an error fails the execution.
+  std::function<Result<std::string>(const Params& params)> cache_fingerprint;
 };
 
 // Checks `params` against `spec`: unknown names, wrong types, missing required
