@@ -474,6 +474,11 @@ TEST(TfjsTfliteInterop, TrainedLstmStateful) {
       }
       EXPECT_NEAR(sum, 1.0, 1e-4) << "softmax output";
     }
+    // Steps 0 and 1 had the same input: only the carried LSTM state can
+    // make them differ (proves the steps ran in one interpreter).
+    const auto p0 = (*r)[0].data<float>();
+    const auto p1 = (*r)[1].data<float>();
+    EXPECT_FALSE(std::equal(p0.begin(), p0.end(), p1.begin())) << "no state carried over";
   }
   const std::string missing = FirstMissingOp(c.bytes);
   if (!missing.empty()) {
