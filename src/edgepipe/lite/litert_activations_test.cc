@@ -14,11 +14,14 @@
 
 #include "edgepipe/core/file.h"
 #include "edgepipe/core/testing/temp_dir.h"
+#include "edgepipe/lite/converter.h"
 #include "edgepipe/lite/interpreter.h"
 #include "edgepipe/lite/litert_runner_testing.h"
 #include "edgepipe/lite/model_builder.h"
 #include "edgepipe/lite/quantizer.h"
 #include "edgepipe/lite/quantizer_testing.h"
+#include "edgepipe/model/signature.h"
+#include "edgepipe/nn/core_layers.h"
 
 // Models read here were built by us and verified on load; GCC's
 // -Wnull-dereference cannot see that the flatbuffer fields exist.
@@ -144,13 +147,41 @@ RepresentativeDataset Calibration(int n, uint32_t seed) {
   };
 }
 
+// Keras-style Dense layers with sigmoid and tanh activations through the
+// converter (Dense -> FULLY_CONNECTED + LOGISTIC / TANH), then quantized to
+// full integer with int8 I/O.
+Result<std::string> ConvertedDenseSigmoidTanh() {
+  namespace L = nn::layers;
+  nn::Sequential m("sigmoid_tanh", 4);
+  RETURN_IF_ERROR(m.Add(L::InputLayer({16}, "x")));
+  RETURN_IF_ERROR(m.Add(L::Dense(12, {.activation = "sigmoid"})));
+  RETURN_IF_ERROR(m.Add(L::Dense(8, {.activation = "tanh"})));
+  RETURN_IF_ERROR(m.Add(L::Dense(3)));
+  ASSIGN_OR_RETURN(Conversion c,
+                   ConvertModel(m, model::TensorSignature("serving_default",
+                                                          {{"x", DType::kFloat32, {-1, 16}}})));
+  auto rng = std::make_shared<std::mt19937>(8);
+  auto left = std::make_shared<int>(16);
+  RepresentativeDataset data = [=](std::map<std::string, Array>* in) -> Result<bool> {
+    if ((*left)-- <= 0) return false;
+    (*in)["x"] = testing::RandomFloats({1, 16}, *rng, -2.0f, 2.0f);
+    return true;
+  };
+  return QuantizeModel(c.tflite,
+                       {.mode = QuantizationMode::kFullInteger,
+                        .inference_input_type = InferenceType::kInt8,
+                        .inference_output_type = InferenceType::kInt8},
+                       &data);
+}
+
 struct MlpCase {
   std::string name;
   InferenceType io;
 };
 const MlpCase kMlpCases[] = {{"mlp_float_io", InferenceType::kFloat32},
                              {"mlp_int8_io", InferenceType::kInt8},
-                             {"mlp_uint8_io", InferenceType::kUInt8}};
+                             {"mlp_uint8_io", InferenceType::kUInt8},
+                             {"converted_dense_sigmoid_tanh", InferenceType::kInt8}};
 
 Result<std::string> QuantizedMlp(InferenceType io) {
   ASSIGN_OR_RETURN(std::string f, BuildSigmoidTanhMlp(7));
@@ -227,7 +258,12 @@ const std::map<std::string, Outcome>& Results() {
       o.ours_status = run();
     };
     for (const OpCase& c : OpCases()) add(c.name, BuildOp(c), true, c.type);
-    for (const MlpCase& c : kMlpCases) add(c.name, QuantizedMlp(c.io), false, TT::FLOAT32);
+    for (const MlpCase& c : kMlpCases) {
+      add(c.name,
+          c.name == "converted_dense_sigmoid_tanh" ? ConvertedDenseSigmoidTanh()
+                                                   : QuantizedMlp(c.io),
+          false, TT::FLOAT32);
+    }
     auto theirs = testing::RunLiteRtJobs(jobs, dir);
     for (size_t j = 0; j < jobs.size(); ++j) {
       Outcome& o = (*r)[job_case[j]];
@@ -393,6 +429,30 @@ TEST(QuantizedActivations, QuantizerUsesFixedOutputQuantization) {
       EXPECT_GT(max_diff, 0.0f) << "output " << j << ": not quantized?";
     }
   }
+}
+
+// The converter lowers Dense(sigmoid / tanh) to FULLY_CONNECTED + LOGISTIC /
+// TANH and the quantizer makes all of it int8.
+TEST(QuantizedActivations, ConvertedDenseSigmoidTanhIsFullInteger) {
+  auto q = ConvertedDenseSigmoidTanh();
+  ASSERT_TRUE(q.ok()) << q.status();
+  auto m = Model::FromBytes(*q, "converted");
+  ASSERT_TRUE(m.ok()) << m.status();
+  const tflite::SubGraph& g = (*m)->subgraph(0);
+  int logistic = 0, tanh = 0;
+  for (flatbuffers::uoffset_t o = 0; o < g.operators()->size(); ++o) {
+    const tflite::Operator* op = g.operators()->Get(o);
+    const Op code = static_cast<Op>((*m)->OpCode(0, static_cast<int>(o)));
+    if (code != Op::LOGISTIC && code != Op::TANH) continue;
+    (code == Op::LOGISTIC ? logistic : tanh)++;
+    const int in = op->inputs()->Get(0), out = op->outputs()->Get(0);
+    EXPECT_EQ(TensorType(**m, in), TT::INT8);
+    EXPECT_EQ(TensorType(**m, out), TT::INT8);
+    EXPECT_EQ((*m)->TensorQuant(0, out).scale[0],
+              code == Op::LOGISTIC ? 1.0f / 256.0f : 1.0f / 128.0f);
+  }
+  EXPECT_EQ(logistic, 1);
+  EXPECT_EQ(tanh, 1);
 }
 
 class QuantizedMlpInLiteRt : public ::testing::TestWithParam<MlpCase> {};
