@@ -8,8 +8,10 @@
 // in LiteRT.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <ostream>
 #include <random>
 
 #include "edgepipe/core/file.h"
@@ -45,6 +47,9 @@ struct OpCase {
   float in_scale;
   int32_t in_zp;
 };
+
+// gtest prints parameters by name, not as bytes.
+void PrintTo(const OpCase& c, std::ostream* os) { *os << c.name; }
 
 // TFLite's output quantization: LOGISTIC 1/256 with zp -128 (int8) or 0
 // (uint8); TANH 1/128 with zp 0 (int8) or 128 (uint8).
@@ -178,6 +183,8 @@ struct MlpCase {
   std::string name;
   InferenceType io;
 };
+void PrintTo(const MlpCase& c, std::ostream* os) { *os << c.name; }
+
 const MlpCase kMlpCases[] = {{"mlp_float_io", InferenceType::kFloat32},
                              {"mlp_int8_io", InferenceType::kInt8},
                              {"mlp_uint8_io", InferenceType::kUInt8},
