@@ -73,6 +73,7 @@ Status ReadTFRecords(const std::vector<std::string>& specs, const std::vector<In
   for (const std::string& spec : specs) {
     ASSIGN_OR_RETURN(std::vector<std::string> files, data::MatchFiles(spec, env));
     for (const std::string& file : files) {
+      if (max_rows > 0 && rows->n >= max_rows) return Status::Ok();
       ASSIGN_OR_RETURN(auto reader, data::TFRecordReader::Open(file, {}, env));
       std::string_view record;
       while (max_rows <= 0 || rows->n < max_rows) {
