@@ -46,9 +46,12 @@ void FillTable(const Tensor& in, const Tensor& out, float (*f)(float), ActState*
   for (int32_t q = kMin; q <= kMax; ++q) {
     const float x = in_scale * static_cast<float>(q - in_zp);
     const float rescaled = std::round(f(x) * inverse_out_scale);
-    const int32_t v = static_cast<int32_t>(rescaled + static_cast<float>(out_zp));
+    // Clamped as a float (same result for these whole numbers) so that a
+    // huge value from a tiny output scale never overflows the conversion.
+    const float v = std::clamp(rescaled + static_cast<float>(out_zp), static_cast<float>(kMin),
+                               static_cast<float>(kMax));
     s->table[static_cast<uint8_t>(static_cast<T>(q))] =
-        static_cast<uint8_t>(static_cast<T>(std::clamp(v, kMin, kMax)));
+        static_cast<uint8_t>(static_cast<T>(static_cast<int32_t>(v)));
   }
 }
 
@@ -56,6 +59,12 @@ template <Act A>
 Status PrepareTable(KernelContext& ctx, const Tensor& in, const Tensor& out, ActState* s) {
   RETURN_IF_ERROR(CheckPerTensorQuant(ctx, in, "input"));
   RETURN_IF_ERROR(CheckPerTensorQuant(ctx, out, "output"));
+  if (!std::isfinite(in.scale()) || !std::isfinite(1.0f / out.scale())) {
+    return ctx.Error(
+        "quantization scales {} (input) and {} (output) must be finite, as must 1 / "
+        "the output scale",
+        in.scale(), out.scale());
+  }
   if (A == Act::kLogistic && static_cast<double>(out.scale()) != 1.0 / 256.0) {
     return ctx.Error("output scale {} must be 1/256 (0.00390625) for a quantized LOGISTIC",
                      out.scale());

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <ostream>
 #include <random>
@@ -397,6 +398,27 @@ int FindTensor(const Model& m, const std::string& name) {
 }
 TT TensorType(const Model& m, int t) {
   return m.subgraph(0).tensors()->Get(static_cast<flatbuffers::uoffset_t>(t))->type();
+}
+
+// Scales that would make the table's float math overflow are refused.
+TEST(QuantizedActivations, TanhRejectsNonFiniteScales) {
+  for (const auto& [in_scale, out_scale] :
+       {std::pair{std::numeric_limits<float>::infinity(), 1.0f / 128.0f},
+        std::pair{0.1f, std::numeric_limits<float>::denorm_min()}}) {
+    ModelBuilder b;
+    int x = b.AddInput("x", TT::INT8, {1, 4}, Q(in_scale, 0));
+    int y = b.AddTensor("y", TT::INT8, {1, 4}, Q(out_scale, 0));
+    b.AddOperator(Op::TANH, {x}, {y});
+    b.AddOutput("y", y);
+    auto bytes = b.Finish();
+    ASSERT_TRUE(bytes.ok());
+    auto model = Model::FromBytes(*bytes, "bad_tanh");
+    if (!model.ok()) continue;  // the loader may refuse it first
+    auto in =
+        Interpreter::Create(std::shared_ptr<const Model>(std::move(*model)), BuiltinOpResolver());
+    Status st = in.ok() ? (*in)->AllocateTensors() : in.status();
+    EXPECT_FALSE(st.ok()) << in_scale << " " << out_scale;
+  }
 }
 
 // The quantizer gives LOGISTIC and TANH outputs TFLite's fixed
