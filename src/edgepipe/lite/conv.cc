@@ -2,10 +2,14 @@
 // CONV_2D:   input [N,H,W,C], filter [O,KH,KW,C], bias [O] -> [N,OH,OW,O].
 // DEPTHWISE: input [N,H,W,C], filter [1,KH,KW,C*M], bias [C*M] -> [N,OH,OW,C*M];
 //            output channel oc = c * M + m reads input channel c.
+// Float CONV_2D runs ConvFloatFast (conv_float.h) on AVX2 CPUs, int8/uint8
+// CONV_2D ConvQuantFast (conv_quant.h); both bit-identical to the reference.
 #include <algorithm>
 
+#include "edgepipe/lite/conv_float.h"
 #include "edgepipe/lite/conv_quant.h"
 #include "edgepipe/lite/fully_connected_fast.h"
+#include "edgepipe/lite/fully_connected_float.h"
 #include "edgepipe/lite/op_resolver.h"
 #include "edgepipe/lite/quant_math.h"
 
@@ -25,6 +29,15 @@ struct ConvState : KernelState, ConvGeometry {
   // time per interpreter).
   FcPackedFilter packed;
   std::vector<int16_t> scratch;
+  // Float CONV_2D on an AVX2 CPU: the filter packed by ConvPackFloatFilter
+  // (at Prepare when constant and finite, else per Eval into the same
+  // buffer), whether `fpacked` holds the constant filter, and the im2col
+  // scratch of ConvFloatFast (Eval writes both: one Invoke at a time per
+  // interpreter).
+  std::vector<float> fpacked;
+  bool fpacked_const = false;
+  bool fpack_per_eval = false;  // the filter is not a constant
+  std::vector<float> fcols;
 };
 
 Status PrepareCommon(KernelContext& ctx, bool depthwise) {
@@ -108,6 +121,10 @@ Status PrepareCommon(KernelContext& ctx, bool depthwise) {
   if (input->type == T::FLOAT32) {
     if (bias && bias->type != T::FLOAT32) return ctx.Error("float bias must be float32");
     RETURN_IF_ERROR(FloatActivationRange(ctx, act, &s->fmin, &s->fmax));
+    if (!depthwise && FullyConnectedFloatHasAvx2() && filter->is_const && filter->data != nullptr) {
+      s->fpacked_const = ConvPackFloatFilter(*s, filter->as<float>(), &s->fpacked);
+    }
+    s->fpack_per_eval = !filter->is_const;
   } else {
     RETURN_IF_ERROR(PrepareConvQuant(ctx, *input, *filter, bias, *output, s->out_c,
                                      depthwise ? 3 : 0, act, &s->q));
@@ -193,6 +210,15 @@ Status Eval(KernelContext& ctx) {
   switch (input->type) {
     case tflite::TensorType::FLOAT32: {
       const float* b = bias ? bias->as<float>() : nullptr;
+      if (!s.depthwise && FullyConnectedFloatHasAvx2()) {
+        const ConvGeometry& g = s;
+        if (s.fpacked_const ||
+            (s.fpack_per_eval && ConvPackFloatFilter(g, filter->as<float>(), &s.fpacked))) {
+          ConvFloatFast(g, input->as<float>(), s.fpacked.data(), b, s.fmin, s.fmax,
+                        output->as<float>(), &s.fcols);
+          return Status::Ok();
+        }
+      }
       Convolve<float, float>(
           s, input->as<float>(), filter->as<float>(), output->as<float>(), 0.0f, 0.0f,
           [&](float acc, int oc) { return std::clamp(acc + (b ? b[oc] : 0.0f), s.fmin, s.fmax); });

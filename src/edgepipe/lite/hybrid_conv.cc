@@ -9,6 +9,13 @@
 // Filters: CONV [O,KH,KW,C] scales on axis 0, O > 1; DEPTHWISE
 // [1,KH,KW,C*M] scales on axis 3. Bias float. Other type combinations go to
 // the kernels of conv.cc.
+//
+// CONV_2D fast loop (EvalHybridConvFast): the same integer accumulators,
+// per output pixel across all output channels at once (the filter stored
+// transposed as int32 [k_h * k_w * in_c, out_c] at Prepare, or per Eval when
+// not constant; an AVX2 build of the loop when the CPU has it), skipping the
+// same out-of-bounds taps; integer sums are order-free and the float
+// epilogue is the same expression, so outputs are bit-identical.
 #include <algorithm>
 
 #include "edgepipe/lite/hybrid_quant.h"
@@ -30,7 +37,38 @@ struct HybridConvState : KernelState {
   std::vector<int8_t> q;  // scratch: the quantized input
   std::vector<float> batch_scale;
   std::vector<int32_t> batch_offset;
+  // CONV_2D: the filter as int32 [k_h * k_w * in_c, out_c] (transposed),
+  // filled at Prepare when constant (else per Eval), and out_c int32
+  // accumulators (Eval writes both: one Invoke at a time per interpreter).
+  std::vector<int32_t> filter_t;
+  bool filter_t_const = false;
+  std::vector<int32_t> acc;
 };
+
+// filter [out_c, depth] -> filter_t [depth, out_c].
+void TransposeFilter(const int8_t* filter, int out_c, int depth, std::vector<int32_t>* out) {
+  out->resize(static_cast<size_t>(out_c) * depth);
+  for (int oc = 0; oc < out_c; ++oc) {
+    for (int d = 0; d < depth; ++d) {
+      (*out)[static_cast<size_t>(d) * out_c + oc] = filter[static_cast<size_t>(oc) * depth + d];
+    }
+  }
+}
+
+// acc[o] += x * w[o] for o < n (int32; the products |x| <= 255, |w| <= 128).
+inline void AccumulateRow(int32_t* acc, int32_t x, const int32_t* w, int n) {
+  for (int o = 0; o < n; ++o) acc[o] += x * w[o];
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) void AccumulateRowAvx2(int32_t* acc, int32_t x, const int32_t* w,
+                                                       int n) {
+  AccumulateRow(acc, x, w, n);
+}
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+#endif
 
 bool IsHybrid(const KernelContext& ctx) {
   const Tensor* input = ctx.input(0);
@@ -134,9 +172,65 @@ Status PrepareHybrid(KernelContext& ctx, bool depthwise) {
   s->q.resize(static_cast<size_t>(input->num_elements()));
   s->batch_scale.resize(static_cast<size_t>(s->batches));
   s->batch_offset.resize(static_cast<size_t>(s->batches));
+  if (!depthwise) {
+    s->acc.resize(static_cast<size_t>(s->out_c));
+    if (filter->is_const && filter->data != nullptr) {
+      TransposeFilter(filter->as<int8_t>(), s->out_c, s->k_h * s->k_w * s->in_c, &s->filter_t);
+      s->filter_t_const = true;
+    }
+  }
   RETURN_IF_ERROR(ctx.SetShape(output, {s->batches, s->out_h, s->out_w, s->out_c}));
   ctx.set_state(std::move(s));
   return Status::Ok();
+}
+
+// CONV_2D over the quantized input s.q (see the file comment).
+void EvalHybridConvFast(HybridConvState& s, const int8_t* filter, const float* bias,
+                        float* output) {
+  const int depth = s.k_h * s.k_w * s.in_c;
+  if (!s.filter_t_const) TransposeFilter(filter, s.out_c, depth, &s.filter_t);
+#if defined(__x86_64__) && defined(__GNUC__)
+  const bool avx2 = HasAvx2();
+#endif
+  const size_t image = static_cast<size_t>(s.in_h) * s.in_w * s.in_c;
+  int32_t* acc = s.acc.data();
+  for (int b = 0; b < s.batches; ++b) {
+    const int32_t zp = s.batch_offset[static_cast<size_t>(b)];
+    const float bscale = s.batch_scale[static_cast<size_t>(b)];
+    const int8_t* qin = s.q.data() + static_cast<size_t>(b) * image;
+    for (int oy = 0; oy < s.out_h; ++oy) {
+      for (int ox = 0; ox < s.out_w; ++ox) {
+        std::fill(s.acc.begin(), s.acc.end(), 0);
+        for (int ky = 0; ky < s.k_h; ++ky) {
+          const int iy = oy * s.stride_h - s.pad_h + ky * s.dil_h;
+          if (iy < 0 || iy >= s.in_h) continue;
+          for (int kx = 0; kx < s.k_w; ++kx) {
+            const int ix = ox * s.stride_w - s.pad_w + kx * s.dil_w;
+            if (ix < 0 || ix >= s.in_w) continue;
+            const int8_t* in = qin + (static_cast<size_t>(iy) * s.in_w + ix) * s.in_c;
+            const int32_t* w =
+                s.filter_t.data() + (static_cast<size_t>(ky) * s.k_w + kx) * s.in_c * s.out_c;
+            for (int ic = 0; ic < s.in_c; ++ic, w += s.out_c) {
+              const int32_t x = static_cast<int32_t>(in[ic]) - zp;
+#if defined(__x86_64__) && defined(__GNUC__)
+              if (avx2) {
+                AccumulateRowAvx2(acc, x, w, s.out_c);
+                continue;
+              }
+#endif
+              AccumulateRow(acc, x, w, s.out_c);
+            }
+          }
+        }
+        float* out = output + ((static_cast<size_t>(b) * s.out_h + oy) * s.out_w + ox) * s.out_c;
+        for (int oc = 0; oc < s.out_c; ++oc) {
+          float v = static_cast<float>(acc[oc]) * s.filter_scale[static_cast<size_t>(oc)] * bscale;
+          if (bias) v += bias[oc];
+          out[oc] = std::clamp(v, s.fmin, s.fmax);
+        }
+      }
+    }
+  }
 }
 
 Status EvalHybrid(KernelContext& ctx) {
@@ -152,6 +246,10 @@ Status EvalHybrid(KernelContext& ctx) {
     AsymmetricQuantizeFloats(
         std::span<const float>(input + at, image), std::span<int8_t>(s.q.data() + at, image),
         &s.batch_scale[static_cast<size_t>(b)], &s.batch_offset[static_cast<size_t>(b)]);
+  }
+  if (!s.depthwise) {
+    EvalHybridConvFast(s, filter, bias, output);
+    return Status::Ok();
   }
   for (int b = 0; b < s.batches; ++b) {
     const int32_t zp = s.batch_offset[static_cast<size_t>(b)];

@@ -103,13 +103,42 @@ void Pool(const PoolState& s, const T* in, T* out, Acc lo, Acc hi) {
   }
 }
 
+// Float MAX_POOL_2D with the channel loop innermost (vectorizable): the
+// same std::max(acc, v) over the same window positions in the same order,
+// then the same clamp, so outputs are bit-identical to Pool<float, float>.
+void MaxPoolFloat(const PoolState& s, const float* in, float* out, float lo, float hi) {
+  for (int b = 0; b < s.batches; ++b) {
+    for (int oy = 0; oy < s.out_h; ++oy) {
+      for (int ox = 0; ox < s.out_w; ++ox) {
+        const int y0 = std::max(0, oy * s.s_h - s.pad_h);
+        const int y1 = std::min(s.in_h, oy * s.s_h - s.pad_h + s.f_h);
+        const int x0 = std::max(0, ox * s.s_w - s.pad_w);
+        const int x1 = std::min(s.in_w, ox * s.s_w - s.pad_w + s.f_w);
+        float* acc = out + ((static_cast<size_t>(b) * s.out_h + oy) * s.out_w + ox) * s.ch;
+        std::fill(acc, acc + s.ch, std::numeric_limits<float>::lowest());
+        for (int y = y0; y < y1; ++y) {
+          for (int x = x0; x < x1; ++x) {
+            const float* v = in + ((static_cast<size_t>(b) * s.in_h + y) * s.in_w + x) * s.ch;
+            for (int c = 0; c < s.ch; ++c) acc[c] = std::max(acc[c], v[c]);
+          }
+        }
+        for (int c = 0; c < s.ch; ++c) acc[c] = std::clamp(acc[c], lo, hi);
+      }
+    }
+  }
+}
+
 Status EvalPool(KernelContext& ctx) {
   const PoolState& s = *ctx.state<PoolState>();
   const Tensor* in = ctx.input(0);
   Tensor* out = ctx.output(0);
   switch (in->type) {
     case tflite::TensorType::FLOAT32:
-      Pool<float, float>(s, in->as<float>(), out->as<float>(), s.fmin, s.fmax);
+      if (s.max && in->data != out->data) {
+        MaxPoolFloat(s, in->as<float>(), out->as<float>(), s.fmin, s.fmax);
+      } else {
+        Pool<float, float>(s, in->as<float>(), out->as<float>(), s.fmin, s.fmax);
+      }
       break;
     case tflite::TensorType::INT8:
       Pool<int8_t, int32_t>(s, in->as<int8_t>(), out->as<int8_t>(), s.act_min, s.act_max);
