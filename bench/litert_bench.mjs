@@ -17,11 +17,8 @@
 // Exit status 0 on success; 1 with a message on stderr otherwise.
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
-import {createRequire} from 'node:module';
-import {fileURLToPath} from 'node:url';
 
-const require = createRequire(import.meta.url);
+import {loadLiteRt, vectorToArray} from '../tests/interop/harness_util.mjs';
 
 // LiteRT element type codes -> bytes per element.
 const kBytes = {1: 4, 2: 4, 3: 1, 7: 2, 9: 1};
@@ -48,26 +45,6 @@ function parseArgs(argv) {
   return opts;
 }
 
-function vectorToArray(vector) {
-  const out = [];
-  for (let i = 0; i < vector.size(); ++i) out.push(vector.get(i));
-  vector.delete();
-  return out;
-}
-
-async function loadRuntime() {
-  globalThis.self = globalThis;
-  globalThis.importScripts = (url) => {
-    const file = url.startsWith('file:') ? fileURLToPath(url) : url;
-    const source = `(function (require, __filename, __dirname) {\n` +
-        fs.readFileSync(file, 'utf8') + `\nglobalThis.ModuleFactory = ModuleFactory;\n})`;
-    vm.runInThisContext(source, {filename: file})(require, file, path.dirname(file));
-  };
-  const core = await import('@litertjs/core');
-  const wasmDir = path.join(path.dirname(require.resolve('@litertjs/core')), '..', 'wasm');
-  return core.loadLiteRt(wasmDir + '/');
-}
-
 // Failures LiteRT only logs ("ERROR: ...") turn into an error.
 const errorLines = [];
 const stderrWrite = process.stderr.write.bind(process.stderr);
@@ -84,7 +61,7 @@ function quantile(sorted, q) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const liteRt = await loadRuntime();
+  const liteRt = await loadLiteRt();
   const wasm = liteRt.liteRtWasm;
   const env = liteRt.getDefaultEnvironment();
   const modelBytes = fs.readFileSync(opts.model);

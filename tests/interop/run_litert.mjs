@@ -14,19 +14,14 @@
 // stdout: {"inputs": [names], "outputs": [names]} in signature order.
 // Exit status 0 on success; 1 with a message on stderr otherwise.
 //
-// @litertjs/core is written for browsers. Two shims make it load in Node:
-// `self` is the global object, and `importScripts` evaluates the emscripten
-// module file in this context (its top-level `var ModuleFactory` becomes a
-// global, `require` is Node's). The JS Tensor wrapper only knows float32/int32/uint8, so this
+// @litertjs/core is written for browsers; harness_util.mjs's loadLiteRt
+// shims it into Node. The JS Tensor wrapper only knows float32/int32/uint8, so this
 // harness builds and reads tensor buffers with the wasm bindings directly,
 // which also handle int8 and int16.
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
-import {createRequire} from 'node:module';
-import {fileURLToPath} from 'node:url';
 
-const require = createRequire(import.meta.url);
+import {fail, JobError, loadLiteRt, readNpy, vectorToArray, writeNpy} from './harness_util.mjs';
 
 // Element type codes of LiteRT's ElementType enum, and .npy descriptors.
 const kTypes = {
@@ -36,66 +31,6 @@ const kTypes = {
   7: {npy: '<i2', bytes: 2, name: 'int16'},
   9: {npy: '|i1', bytes: 1, name: 'int8'},
 };
-
-class JobError extends Error {}
-
-function fail(message) {
-  throw new JobError(message);
-}
-
-// Reads a version 1/2/3 .npy file: returns {descr, shape, data (Uint8Array)}.
-function readNpy(file) {
-  const bytes = fs.readFileSync(file);
-  if (bytes.length < 10 || bytes.toString('latin1', 0, 6) !== '\x93NUMPY') {
-    fail(`${file}: not a .npy file`);
-  }
-  const major = bytes[6];
-  const headerLen = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = bytes.toString('latin1', start, start + headerLen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) fail(`${file}: bad header ${header}`);
-  if (fortran === 'True') fail(`${file}: fortran_order arrays are not supported`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s).map(Number);
-  return {descr, shape, data: new Uint8Array(bytes.subarray(start + headerLen))};
-}
-
-function writeNpy(file, descr, shape, data) {
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const prefix = Buffer.alloc(10);
-  Buffer.from('\x93NUMPY', 'latin1').copy(prefix, 0);
-  prefix[6] = 1;
-  prefix[7] = 0;
-  prefix.writeUInt16LE(header.length, 8);
-  fs.writeFileSync(file, Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data)]));
-}
-
-function vectorToArray(vector) {
-  const out = [];
-  for (let i = 0; i < vector.size(); ++i) out.push(vector.get(i));
-  vector.delete();
-  return out;
-}
-
-async function loadRuntime() {
-  globalThis.self = globalThis;
-  globalThis.importScripts = (url) => {
-    const file = url.startsWith('file:') ? fileURLToPath(url) : url;
-    // Evaluated as a CommonJS-style script: it uses require() for fs/path in
-    // Node; its top-level ModuleFactory is exported to the global object.
-    const source = `(function (require, __filename, __dirname) {\n` +
-        fs.readFileSync(file, 'utf8') + `\nglobalThis.ModuleFactory = ModuleFactory;\n})`;
-    vm.runInThisContext(source, {filename: file})(require, file, path.dirname(file));
-  };
-  const core = await import('@litertjs/core');
-  const wasmDir = path.join(path.dirname(require.resolve('@litertjs/core')), '..', 'wasm');
-  return core.loadLiteRt(wasmDir + '/');
-}
 
 // LiteRT's wasm build reports some failures only as "ERROR: ..." log lines
 // on stderr (e.g. "Failed to allocate tensors" when a delegate rejects a
@@ -212,7 +147,7 @@ async function main() {
   if (args[0] === '--jobs') {
     if (!args[1]) fail('usage: run_litert.mjs --jobs JOBS.txt');
     const lines = fs.readFileSync(args[1], 'utf8').split('\n').filter((l) => l.trim());
-    const liteRt = await loadRuntime();
+    const liteRt = await loadLiteRt();
     for (const line of lines) {
       const [modelPath, outDir, ...inputPaths] = line.split('\t');
       try {
@@ -226,7 +161,7 @@ async function main() {
   }
   const [modelPath, outDir, ...inputPaths] = args;
   if (!modelPath || !outDir) fail('usage: run_litert.mjs MODEL OUT_DIR IN0.npy ...');
-  await runOne(await loadRuntime(), modelPath, outDir, inputPaths);
+  await runOne(await loadLiteRt(), modelPath, outDir, inputPaths);
 }
 
 main().then(() => process.exit(0), (e) => {

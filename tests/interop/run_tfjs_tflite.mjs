@@ -41,6 +41,8 @@ import vm from 'node:vm';
 import {createRequire} from 'node:module';
 import {fileURLToPath} from 'node:url';
 
+import {fail, JobError, readNpy, writeNpy} from './harness_util.mjs';
+
 const require = createRequire(import.meta.url);
 
 // tfjs-tflite data types and their .npy descriptors.
@@ -51,44 +53,6 @@ const kTypes = {
   int16: {npy: '<i2', bytes: 2},
   int8: {npy: '|i1', bytes: 1},
 };
-
-class JobError extends Error {}
-
-function fail(message) {
-  throw new JobError(message);
-}
-
-// Reads a version 1/2/3 .npy file: returns {descr, shape, data (Uint8Array)}.
-function readNpy(file) {
-  const bytes = fs.readFileSync(file);
-  if (bytes.length < 10 || bytes.toString('latin1', 0, 6) !== '\x93NUMPY') {
-    fail(`${file}: not a .npy file`);
-  }
-  const major = bytes[6];
-  const headerLen = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = bytes.toString('latin1', start, start + headerLen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) fail(`${file}: bad header ${header}`);
-  if (fortran === 'True') fail(`${file}: fortran_order arrays are not supported`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s).map(Number);
-  return {descr, shape, data: new Uint8Array(bytes.subarray(start + headerLen))};
-}
-
-function writeNpy(file, descr, shape, data) {
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const prefix = Buffer.alloc(10);
-  Buffer.from('\x93NUMPY', 'latin1').copy(prefix, 0);
-  prefix[6] = 1;
-  prefix[7] = 0;
-  prefix.writeUInt16LE(header.length, 8);
-  fs.writeFileSync(file, Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data)]));
-}
 
 function bytesOf(view) {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
