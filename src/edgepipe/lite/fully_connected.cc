@@ -5,6 +5,7 @@
 #include "edgepipe/lite/fully_connected_fast.h"
 #include "edgepipe/lite/fully_connected_float.h"
 #include "edgepipe/lite/fully_connected_packed.h"
+#include "edgepipe/lite/gemm_int8.h"
 #include "edgepipe/lite/op_resolver.h"
 #include "edgepipe/lite/quant_math.h"
 
@@ -32,6 +33,11 @@ struct FcState : KernelState {
   // scratch: one Invoke at a time per interpreter).
   FcPackedFilter packed_q;
   std::vector<int16_t> scratch;
+  // Quantized with a constant filter and bias on a VNNI CPU: the int8 GEMM
+  // core's packed weights and its scratch (gemm_int8.h); used instead of
+  // packed_q (same outputs).
+  GemmInt8Weights gemm;
+  GemmInt8Scratch gemm_scratch;
 };
 
 Status Prepare(KernelContext& ctx) {
@@ -90,7 +96,13 @@ Status Prepare(KernelContext& ctx) {
       s->row_sums = input->type == T::INT8
                         ? FcFilterRowSums(filter->as<int8_t>(), s->units, s->depth)
                         : FcFilterRowSums(filter->as<uint8_t>(), s->units, s->depth);
-      if (FullyConnectedQuantPackedAvailable()) {
+      const bool bias_const = bias == nullptr || (bias->is_const && bias->data != nullptr);
+      if (GemmInt8HasVnni() && bias_const) {
+        const int32_t* b = bias ? bias->as<int32_t>() : nullptr;
+        s->gemm = input->type == T::INT8
+                      ? GemmInt8Pack(s->q, filter->as<int8_t>(), s->units, s->depth, b)
+                      : GemmInt8Pack(s->q, filter->as<uint8_t>(), s->units, s->depth, b);
+      } else if (FullyConnectedQuantPackedAvailable()) {
         s->packed_q =
             input->type == T::INT8
                 ? FcPackQuantFilter(filter->as<int8_t>(), s->units, s->depth, s->q.filter_offset)
@@ -122,7 +134,9 @@ void EvalFloat(FcState& s, const float* input, const float* filter, const float*
 template <typename T>
 void EvalQuant(FcState& s, const T* input, const T* filter, const int32_t* bias, T* output) {
   const FcShape shape{s.batches, s.depth, s.units};
-  if (!s.packed_q.data.empty()) {
+  if (!s.gemm.data.empty()) {
+    GemmInt8(s.q, s.gemm, s.batches, input, output, &s.gemm_scratch);
+  } else if (!s.packed_q.data.empty()) {
     FullyConnectedQuantPacked(s.q, shape, input, s.packed_q, bias, output, &s.scratch);
   } else if (s.row_sums.empty()) {
     FullyConnectedQuantReference(s.q, shape, input, filter, bias, output);

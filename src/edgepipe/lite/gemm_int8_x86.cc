@@ -11,6 +11,9 @@
 #include "edgepipe/lite/gemm_int8_internal.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
+// GCC 12's AVX-512 broadcast intrinsics start from _mm512_undefined_*(),
+// which -Wmaybe-uninitialized reports (a false positive) once inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #define EDGEPIPE_GEMM_INT8_X86 1
 #endif
