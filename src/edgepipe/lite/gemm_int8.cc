@@ -70,6 +70,13 @@ GemmInt8Weights Pack(const ConvQuant& q, const T* filter, int units, int depth,
   return w;
 }
 
+// u[d] = x[d] ^ flip for d < depth, 0 up to stride.
+void RebaseRow(const uint8_t* __restrict x, size_t depth, size_t stride, uint8_t flip,
+               uint8_t* __restrict u) {
+  for (size_t d = 0; d < depth; ++d) u[d] = x[d] ^ flip;
+  for (size_t d = depth; d < stride; ++d) u[d] = 0;
+}
+
 // Re-bases `batches` input rows into scratch (u, padded with 0 to quads * 4)
 // and, when w.s_off != 0, computes the per-row terms s_off * sum(u).
 template <typename T>
@@ -83,15 +90,18 @@ void Rebase(const GemmInt8Weights& w, int batches, const T* input, GemmInt8Scrat
   }
   const uint8_t flip = std::is_same_v<T, uint8_t> ? 0 : 0x80;
   const auto* src = reinterpret_cast<const uint8_t*>(input);
+  const size_t depth = static_cast<size_t>(w.depth);  // locals: no aliasing with the stores
+  const int32_t s_off = w.s_off;
+  uint8_t* rows = scratch->rows.data();
+  int32_t* row_terms = scratch->row_terms.data();
   for (int b = 0; b < batches; ++b) {
-    const uint8_t* x = src + static_cast<size_t>(b) * w.depth;
-    uint8_t* u = scratch->rows.data() + static_cast<size_t>(b) * stride;
-    for (int d = 0; d < w.depth; ++d) u[d] = x[d] ^ flip;
-    for (size_t d = static_cast<size_t>(w.depth); d < stride; ++d) u[d] = 0;
+    RebaseRow(src + static_cast<size_t>(b) * depth, depth, stride, flip,
+              rows + static_cast<size_t>(b) * stride);
     if (terms) {
+      const uint8_t* u = rows + static_cast<size_t>(b) * stride;
       uint32_t sum = 0;
-      for (int d = 0; d < w.depth; ++d) sum += u[d];
-      scratch->row_terms[static_cast<size_t>(b)] = WrapMul(w.s_off, static_cast<int32_t>(sum));
+      for (size_t d = 0; d < depth; ++d) sum += u[d];
+      row_terms[b] = WrapMul(s_off, static_cast<int32_t>(sum));
     }
   }
 }
