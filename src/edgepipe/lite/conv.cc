@@ -29,6 +29,10 @@ struct ConvState : KernelState, ConvGeometry {
   // time per interpreter).
   FcPackedFilter packed;
   std::vector<int16_t> scratch;
+  // With row_sums, a constant bias and a VNNI CPU: the int8 GEMM core's
+  // packed weights and scratch (gemm_int8.h), used instead of `packed`.
+  GemmInt8Weights gemm;
+  GemmInt8Scratch gemm_scratch;
   // Float CONV_2D on an AVX2 CPU: the filter packed by ConvPackFloatFilter
   // (at Prepare when constant and finite, else per Eval into the same
   // buffer), whether `fpacked` holds the constant filter, and the im2col
@@ -133,7 +137,13 @@ Status PrepareCommon(KernelContext& ctx, bool depthwise) {
       s->row_sums = input->type == T::INT8
                         ? FcFilterRowSums(filter->as<int8_t>(), s->out_c, depth)
                         : FcFilterRowSums(filter->as<uint8_t>(), s->out_c, depth);
-      if (FullyConnectedQuantPackedAvailable()) {
+      const bool bias_const = bias == nullptr || (bias->is_const && bias->data != nullptr);
+      if (GemmInt8HasVnni() && bias_const) {
+        const int32_t* b = bias ? bias->as<int32_t>() : nullptr;
+        s->gemm = input->type == T::INT8
+                      ? GemmInt8Pack(s->q, filter->as<int8_t>(), s->out_c, depth, b)
+                      : GemmInt8Pack(s->q, filter->as<uint8_t>(), s->out_c, depth, b);
+      } else if (FullyConnectedQuantPackedAvailable()) {
         s->packed =
             input->type == T::INT8
                 ? FcPackQuantFilter(filter->as<int8_t>(), s->out_c, depth, s->q.filter_offset)
@@ -195,7 +205,8 @@ void EvalQuant(ConvState& s, const Tensor* input, const Tensor* filter, const Te
     DepthwiseQuantFast(s.q, g, input->as<T>(), filter->as<T>(), b, output->as<T>());
   } else if (!s.row_sums.empty()) {
     ConvQuantFast(s.q, g, input->as<T>(), filter->as<T>(), s.row_sums.data(), b, output->as<T>(),
-                  s.packed.data.empty() ? nullptr : &s.packed, &s.scratch);
+                  s.packed.data.empty() ? nullptr : &s.packed, &s.scratch,
+                  s.gemm.data.empty() ? nullptr : &s.gemm, &s.gemm_scratch);
   } else {
     ConvQuantReference(s.q, g, false, input->as<T>(), filter->as<T>(), b, output->as<T>());
   }

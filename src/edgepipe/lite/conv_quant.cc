@@ -57,12 +57,16 @@ void Reference(const ConvQuant& q, const ConvGeometry& s, bool depthwise, const 
 template <typename T>
 void ConvFast(const ConvQuant& q, const ConvGeometry& g, const T* input, const T* filter,
               const int32_t* row_sums, const int32_t* bias, T* output, const FcPackedFilter* packed,
-              std::vector<int16_t>* scratch) {
+              std::vector<int16_t>* scratch, const GemmInt8Weights* gemm,
+              GemmInt8Scratch* gemm_scratch) {
   const int depth = g.k_h * g.k_w * g.in_c;
   const bool use_packed =
       packed != nullptr && scratch != nullptr && FullyConnectedQuantPackedAvailable();
+  const bool use_gemm = gemm != nullptr && gemm_scratch != nullptr;
   auto fc = [&](const FcShape& s, const T* in, T* out) {
-    if (use_packed) {
+    if (use_gemm) {
+      GemmInt8(q, *gemm, s.batches, in, out, gemm_scratch);
+    } else if (use_packed) {
       FullyConnectedQuantPacked(q, s, in, *packed, bias, out, scratch);
     } else {
       FullyConnectedQuantFast(q, s, in, filter, row_sums, bias, out);
@@ -184,13 +188,15 @@ void ConvQuantReference(const ConvQuant& q, const ConvGeometry& g, bool depthwis
 }
 void ConvQuantFast(const ConvQuant& q, const ConvGeometry& g, const int8_t* input,
                    const int8_t* filter, const int32_t* row_sums, const int32_t* bias,
-                   int8_t* output, const FcPackedFilter* packed, std::vector<int16_t>* scratch) {
-  ConvFast(q, g, input, filter, row_sums, bias, output, packed, scratch);
+                   int8_t* output, const FcPackedFilter* packed, std::vector<int16_t>* scratch,
+                   const GemmInt8Weights* gemm, GemmInt8Scratch* gemm_scratch) {
+  ConvFast(q, g, input, filter, row_sums, bias, output, packed, scratch, gemm, gemm_scratch);
 }
 void ConvQuantFast(const ConvQuant& q, const ConvGeometry& g, const uint8_t* input,
                    const uint8_t* filter, const int32_t* row_sums, const int32_t* bias,
-                   uint8_t* output, const FcPackedFilter* packed, std::vector<int16_t>* scratch) {
-  ConvFast(q, g, input, filter, row_sums, bias, output, packed, scratch);
+                   uint8_t* output, const FcPackedFilter* packed, std::vector<int16_t>* scratch,
+                   const GemmInt8Weights* gemm, GemmInt8Scratch* gemm_scratch) {
+  ConvFast(q, g, input, filter, row_sums, bias, output, packed, scratch, gemm, gemm_scratch);
 }
 void DepthwiseQuantFast(const ConvQuant& q, const ConvGeometry& g, const int8_t* input,
                         const int8_t* filter, const int32_t* bias, int8_t* output) {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "edgepipe/lite/fully_connected_packed.h"
+#include "edgepipe/lite/gemm_int8.h"
 #include "edgepipe/lite/kernel.h"
 
 namespace edgepipe::lite {
@@ -53,15 +54,20 @@ void ConvQuantReference(const ConvQuant& q, const ConvGeometry& g, bool depthwis
 // block of at most 64 im2col rows per call. With `packed` (FcPackQuantFilter
 // of the same filter as [out_c, k_h * k_w * in_c], q.filter_offset) and
 // `scratch`, and FullyConnectedQuantPackedAvailable(), the rows go through
-// FullyConnectedQuantPacked instead (same outputs).
+// FullyConnectedQuantPacked instead (same outputs). With `gemm` (GemmInt8Pack
+// of the same filter as [out_c, k_h * k_w * in_c] with q and bias) and
+// `gemm_scratch`, the rows go through GemmInt8 (gemm_int8.h), which takes
+// precedence over `packed` (same outputs).
 void ConvQuantFast(const ConvQuant& q, const ConvGeometry& g, const int8_t* input,
                    const int8_t* filter, const int32_t* row_sums, const int32_t* bias,
                    int8_t* output, const FcPackedFilter* packed = nullptr,
-                   std::vector<int16_t>* scratch = nullptr);
+                   std::vector<int16_t>* scratch = nullptr, const GemmInt8Weights* gemm = nullptr,
+                   GemmInt8Scratch* gemm_scratch = nullptr);
 void ConvQuantFast(const ConvQuant& q, const ConvGeometry& g, const uint8_t* input,
                    const uint8_t* filter, const int32_t* row_sums, const int32_t* bias,
                    uint8_t* output, const FcPackedFilter* packed = nullptr,
-                   std::vector<int16_t>* scratch = nullptr);
+                   std::vector<int16_t>* scratch = nullptr, const GemmInt8Weights* gemm = nullptr,
+                   GemmInt8Scratch* gemm_scratch = nullptr);
 
 // DEPTHWISE_CONV_2D fast loop. Allocates out_c int32 accumulators per call.
 void DepthwiseQuantFast(const ConvQuant& q, const ConvGeometry& g, const int8_t* input,

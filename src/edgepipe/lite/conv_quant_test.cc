@@ -3,7 +3,8 @@
 // path, 3x3 with SAME-style padding, strides 2, dilations, more output
 // pixels than one 64-row im2col block, batches > 1), zero points, per-tensor
 // and per-channel multipliers, both requantization modes, int8 and uint8;
-// outputs must be bit-identical.
+// outputs must be bit-identical. CONV_2D runs the fast loop, the AVX2 packed
+// loop and the int8 GEMM core (gemm_int8.h).
 #include "edgepipe/lite/conv_quant.h"
 
 #include <gtest/gtest.h>
@@ -128,6 +129,21 @@ void CheckRandomCases(uint32_t seed, bool depthwise, bool filter_zp) {
       for (size_t i = 0; i < out_n; ++i) {
         ASSERT_EQ(static_cast<int>(via_packed[i]), static_cast<int>(ref[i]))
             << "packed, iter " << iter << " output " << i;
+      }
+      // The int8 GEMM core (gemm_int8.h; its best path on this CPU, every
+      // path is covered in fully_connected_packed_test.cc), twice with one
+      // scratch: 1x1 and im2col blocks.
+      const GemmInt8Weights gemm = GemmInt8Pack(q, filter.data(), g.out_c, depth, bp);
+      GemmInt8Scratch gemm_scratch;
+      for (int rep = 0; rep < 2; ++rep) {
+        std::vector<T> via_gemm(out_n, T{0x5a});
+        ConvQuantFast(q, g, input.data(), filter.data(), sums.data(), bp, via_gemm.data(), nullptr,
+                      nullptr, &gemm, &gemm_scratch);
+        for (size_t i = 0; i < out_n; ++i) {
+          ASSERT_EQ(static_cast<int>(via_gemm[i]), static_cast<int>(ref[i]))
+              << "gemm_int8 " << GemmInt8PathName(GemmInt8BestPath()) << ", iter " << iter
+              << " output " << i;
+        }
       }
     }
     ++cases;
