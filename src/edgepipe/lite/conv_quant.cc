@@ -95,6 +95,10 @@ void ConvFast(const ConvQuant& q, const ConvGeometry& g, const T* input, const T
             const int ix = ox * g.stride_w - g.pad_w + kx * g.dil_w;
             if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
               std::fill(dst, dst + g.in_c, pad);
+            } else if (g.in_c < 16) {
+              // A few channels (e.g. RGB): a loop beats a memcpy call per tap.
+              const T* src = in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+              for (int c = 0; c < g.in_c; ++c) dst[c] = src[c];
             } else {
               std::memcpy(dst, in_b + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c, row_bytes);
             }

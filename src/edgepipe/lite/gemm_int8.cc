@@ -3,6 +3,7 @@
 #include "edgepipe/lite/gemm_int8.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
@@ -47,6 +48,9 @@ GemmInt8Weights Pack(const ConvQuant& q, const T* filter, int units, int depth,
   w.multiplier.assign(padded, 0);
   w.left_shift.assign(padded, 0);
   w.right_shift.assign(padded, 0);
+  bool fp32_finite = !q.fp32_scale.empty();
+  for (float f : q.fp32_scale) fp32_finite = fp32_finite && std::isfinite(f);
+  if (fp32_finite) w.fp32_scale.assign(padded, 0.0f);
   const int32_t depth_term = WrapMul(WrapMul(depth, u_off), w.s_off);
   for (int o = 0; o < units; ++o) {
     const T* row = filter + static_cast<size_t>(o) * depth;
@@ -65,6 +69,9 @@ GemmInt8Weights Pack(const ConvQuant& q, const T* filter, int units, int depth,
       w.multiplier[static_cast<size_t>(o)] = q.multiplier[qc];
       w.left_shift[static_cast<size_t>(o)] = std::max(q.shift[qc], 0);
       w.right_shift[static_cast<size_t>(o)] = std::max(-q.shift[qc], 0);
+    }
+    if (fp32_finite) {
+      w.fp32_scale[static_cast<size_t>(o)] = q.fp32_scale[std::min(qc, q.fp32_scale.size() - 1)];
     }
   }
   return w;

@@ -20,7 +20,9 @@
 // accumulator does (vpdpbusd does not saturate), so the int32 sums are
 // exactly the reference's. Requantization (kReference mode) is vectorized
 // and bit-identical to MultiplyByQuantizedMultiplier + offset + clamp;
-// kLiteRt mode (q.fp32_scale set) requantizes through ConvQuant::Requantize.
+// so is kLiteRt mode (q.fp32_scale set: float product, round to nearest
+// even) in the AVX512-VNNI path; other paths requantize kLiteRt through
+// ConvQuant::Requantize.
 //
 // Paths (chosen at run time): AVX512-VNNI (tiles of up to 4 rows x 64
 // units), AVX-VNNI (256-bit, up to 4 rows x 32 units) and a portable scalar
@@ -60,6 +62,9 @@ struct GemmInt8Weights {
   std::vector<int32_t> multiplier;   // kReference requantization, per unit
   std::vector<int32_t> left_shift;   // max(shift, 0)
   std::vector<int32_t> right_shift;  // max(-shift, 0)
+  // kLiteRt requantization (q.fp32_scale set) with finite scales: the scale
+  // per unit; empty otherwise (then ConvQuant::Requantize per element).
+  std::vector<float> fp32_scale;
 };
 
 // Per-call scratch (input rows re-based to uint8, per-row terms). Reused

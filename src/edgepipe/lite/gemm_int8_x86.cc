@@ -80,16 +80,25 @@ EDGEPIPE_AVX512VNNI inline void Finish512(const Args& a, __m512i acc, int b, int
   if (a.row_terms) v = _mm512_add_epi32(v, _mm512_set1_epi32(a.row_terms[b]));
   const int n = std::min(kP, w.units - o0);
   uint8_t* out = a.out + static_cast<size_t>(b) * w.units + o0;
-  if (!a.q->fp32_scale.empty()) {
+  const ConvQuant& q = *a.q;
+  __m512i r;
+  if (q.fp32_scale.empty()) {
+    r = Requantize512(v, _mm512_loadu_si512(w.multiplier.data() + o0),
+                      _mm512_loadu_si512(w.left_shift.data() + o0),
+                      _mm512_loadu_si512(w.right_shift.data() + o0));
+  } else if (!w.fp32_scale.empty()) {
+    // RequantizeFp32 (quant_math.h): float product, clamp to the largest
+    // float below 2^31, round to nearest even (the default mode).
+    const __m512 lim = _mm512_set1_ps(2147483520.0f);
+    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_loadu_ps(w.fp32_scale.data() + o0));
+    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_sub_ps(_mm512_setzero_ps(), lim)), lim);
+    r = _mm512_cvtps_epi32(f);
+  } else {
     alignas(64) int32_t t[kP];
     _mm512_store_si512(t, v);
     for (int i = 0; i < n; ++i) out[i] = RequantizeScalar(a, t[i], o0 + i);
     return;
   }
-  __m512i r = Requantize512(v, _mm512_loadu_si512(w.multiplier.data() + o0),
-                            _mm512_loadu_si512(w.left_shift.data() + o0),
-                            _mm512_loadu_si512(w.right_shift.data() + o0));
-  const ConvQuant& q = *a.q;
   r = _mm512_max_epi32(r, _mm512_set1_epi32(q.act_min - q.output_offset));
   r = _mm512_min_epi32(r, _mm512_set1_epi32(q.act_max - q.output_offset));
   r = _mm512_add_epi32(r, _mm512_set1_epi32(q.output_offset));
