@@ -13,7 +13,10 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 // GCC 12's AVX-512 broadcast intrinsics start from _mm512_undefined_*(),
 // which -Wmaybe-uninitialized reports (a false positive) once inlined.
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <cpuid.h>
 #include <immintrin.h>
 #define EDGEPIPE_GEMM_INT8_X86 1
 #endif
@@ -278,7 +281,15 @@ bool HasAvx512Vnni() {
 }
 
 bool HasAvxVnni() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avxvnni");
+  // CPUID leaf 7 subleaf 1, EAX bit 4 (not every compiler's
+  // __builtin_cpu_supports knows "avxvnni"); "avx2" checks the OS saves YMM.
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__builtin_cpu_supports("avx2") || !__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) {
+      return false;
+    }
+    return (eax & (1u << 4)) != 0;
+  }();
   return has;
 }
 
