@@ -8,7 +8,9 @@
 //   acc = sum_d (filter[o, d] + filter_offset) * (input[b, d] + input_offset)
 // (modulo 2^32), then + bias[o] and the same ConvQuant::Requantize call:
 // outputs are bit-identical to FullyConnectedQuantReference
-// (fully_connected_fast.h). Tiles: 4 batch rows x 16 units.
+// (fully_connected_fast.h). Tiles: 4 batch rows x 16 units. FULLY_CONNECTED
+// and CONV_2D use it on AVX2 CPUs without VNNI; with VNNI they use the int8
+// GEMM core (gemm_int8.h) instead.
 //
 // Units: shapes in elements; input [batches, depth], filter [units, depth],
 // bias [units] or null, output [batches, units], row-major.
