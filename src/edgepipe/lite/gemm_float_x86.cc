@@ -41,6 +41,7 @@ struct Isa {
 // input; 1-2 rows x 4 vectors (single row: 2 x 4 partial sums) + 4 filter.
 constexpr int kMaxRows = 6;
 constexpr int NvFor(int rows) { return rows <= 2 ? 4 : 2; }
+// 256 x 16 units of filter (16 KB) stay in L1 across the row tiles.
 constexpr int kDepthBlock = 256;
 
 #include "edgepipe/lite/gemm_float_kernel.inc"
@@ -74,7 +75,10 @@ struct Isa {
 // filter + 1 input; a single row keeps 2 x 4 partial sums.
 constexpr int kMaxRows = 6;
 constexpr int NvFor(int) { return 4; }
-constexpr int kDepthBlock = 256;
+// 512 x 64 units of filter (128 KB) stream from L2: 4 loads per 24 FMAs
+// hide it; measured faster than 128 / 256 and than no depth blocking on
+// the MNIST MLP (784-64-64-10) at batch 256.
+constexpr int kDepthBlock = 512;
 
 #include "edgepipe/lite/gemm_float_kernel.inc"
 
