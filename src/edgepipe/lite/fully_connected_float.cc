@@ -129,6 +129,10 @@ bool FullyConnectedFloatHasAvx2() { return BestKernel() != FcFloatKernel::kPorta
 void FullyConnectedFloatFast(const FcShape& s, const float* input, const float* packed_filter,
                              const float* bias, float fmin, float fmax, float* output) {
   if (s.batches <= 0 || s.units <= 0) return;
+  if (s.depth <= 0) {
+    // Outputs are the clamped bias; the (empty) filter is never read.
+    return FullyConnectedFloatReference(s, input, packed_filter, bias, fmin, fmax, output);
+  }
   switch (FcFloatActiveKernel()) {
 #ifdef EDGEPIPE_GEMM_FLOAT_X86
     case FcFloatKernel::kAvx512:
