@@ -2,8 +2,9 @@
 // CONV_2D:   input [N,H,W,C], filter [O,KH,KW,C], bias [O] -> [N,OH,OW,O].
 // DEPTHWISE: input [N,H,W,C], filter [1,KH,KW,C*M], bias [C*M] -> [N,OH,OW,C*M];
 //            output channel oc = c * M + m reads input channel c.
-// Float CONV_2D runs ConvFloatFast (conv_float.h) on AVX2 CPUs, int8/uint8
-// CONV_2D ConvQuantFast (conv_quant.h); both bit-identical to the reference.
+// Float CONV_2D runs ConvFloatFast (conv_float.h) on AVX2+FMA CPUs (within
+// the float contract of fully_connected_float.h: 1e-5 relative), int8/uint8
+// CONV_2D ConvQuantFast (conv_quant.h, bit-identical to the reference).
 #include <algorithm>
 
 #include "edgepipe/lite/conv_float.h"

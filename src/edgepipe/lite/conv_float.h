@@ -1,21 +1,22 @@
 // Float CONV_2D loops (NHWC, float32): the reference loop and a fast loop
-// with bit-identical outputs.
+// on the float FULLY_CONNECTED GEMM (fully_connected_float.h).
 //
 // Both compute, for every output element (b, oy, ox, oc),
-//   acc = 0; for ky, for kx (taps inside the input only), for ic:
-//     acc += input[b, iy, ix, ic] * filter[oc, ky, kx, ic]
+//   acc = sum over ky, kx (taps inside the input only), ic of
+//         input[b, iy, ix, ic] * filter[oc, ky, kx, ic]
 //   output = clamp(acc + bias[oc], fmin, fmax)        (bias 0 when absent)
-// in float32, each product rounded before the add (no fused multiply-add),
-// the taps in (ky, kx, ic) order.
+// The reference rounds each product and adds in (ky, kx, ic) order, as
+// TFLite's reference kernel.
 //
 // ConvFloatFast: the 1x1 stride-1 unpadded case is a FULLY_CONNECTED over
 // [batches*H*W, C]; every other case gathers blocks of output pixels'
 // receptive fields into rows in (ky, kx, ic) order (im2col; taps outside
-// the input hold 0.0f) and runs FullyConnectedFloatFast over them. A padded
-// tap adds 0 * w = +-0 to the running sum, which leaves it unchanged (the
-// sum starts at +0 and can never become -0), provided w is finite - hence
+// the input hold 0.0f) and runs FullyConnectedFloatFast over them. Its
+// fused multiply-adds make the outputs exact to the float contract of
+// fully_connected_float.h (1e-5 relative to sum |x * w| + |bias|), not
+// bit-identical. A padded tap adds 0 * w, which is +-0 only for finite w:
 // ConvPackFloatFilter refuses filters with Inf / NaN (the caller then runs
-// the reference loop). So outputs are bit-identical to the reference.
+// the reference loop, which skips padded taps).
 //
 // Units: shapes in elements; input [N, H, W, C], filter [O, KH, KW, C],
 // bias [O] or null, output [N, OH, OW, O]. The geometry (ConvGeometry,
@@ -42,9 +43,9 @@ void ConvFloatReference(const ConvGeometry& g, const float* input, const float* 
                         const float* bias, float fmin, float fmax, float* output);
 
 // The fast loop over a ConvPackFloatFilter-packed filter. `scratch` holds
-// the im2col block (at most 64 rows of k_h * k_w * in_c floats; resized
-// once, reused across calls: one call at a time per scratch). Output is
-// bit-identical to ConvFloatReference.
+// the im2col block (at most 96 rows of k_h * k_w * in_c floats; resized
+// once, reused across calls: one call at a time per scratch). Output meets
+// the float contract against ConvFloatReference (see above).
 void ConvFloatFast(const ConvGeometry& g, const float* input, const float* packed_filter,
                    const float* bias, float fmin, float fmax, float* output,
                    std::vector<float>* scratch);

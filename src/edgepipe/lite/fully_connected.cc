@@ -123,7 +123,7 @@ void EvalFloat(FcState& s, const float* input, const float* filter, const float*
   } else if (FullyConnectedFloatHasAvx2()) {
     // A filter computed at run time (e.g. DEQUANTIZE of float16 weights):
     // packing it costs one pass over the filter, less than the reference
-    // loop's scalar pass; same outputs.
+    // loop's scalar pass; same float contract (fully_connected_float.h).
     FcPackFloatFilterInto(filter, s.units, s.depth, &s.packed_scratch);
     FullyConnectedFloatFast(shape, input, s.packed_scratch.data(), bias, s.fmin, s.fmax, output);
   } else {
