@@ -7,8 +7,9 @@
 #include <type_traits>
 #include <vector>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#include "edgepipe/lite/quant_simd.h"
+
+#ifdef EDGEPIPE_QUANT_SIMD_X86
 #define EDGEPIPE_DW_X86 1
 #endif
 
@@ -160,34 +161,16 @@ __attribute__((target("avx2"))) inline __m256i Load8(const T* x) {
   }
 }
 
-// ConvQuant::Requantize of 8 lanes (channels c .. c+7 of the plan), before
-// the output offset: clamp(requantized, lo, hi).
+// ConvQuant::Requantize of 8 lanes (channels c .. c+7 of the plan).
 __attribute__((target("avx2"))) inline __m256i Requant8(const Plan& p, size_t c, __m256i acc) {
   __m256i v;
   if (p.fp32) {
-    const __m256 s = _mm256_loadu_ps(p.fscale.data() + c);
-    const __m256 lim = _mm256_set1_ps(2147483520.0f);
-    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), s);
-    f = _mm256_min_ps(_mm256_max_ps(f, _mm256_sub_ps(_mm256_setzero_ps(), lim)), lim);
-    v = _mm256_cvtps_epi32(f);  // MXCSR rounding: nearest, ties to even
+    v = RequantizeFp32Avx2(acc, _mm256_loadu_ps(p.fscale.data() + c));
   } else {
-    const __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.mult.data() + c));
-    const __m256i ls = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.lshift.data() + c));
-    const __m256i rs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.rshift.data() + c));
-    const __m256i x = _mm256_sllv_epi32(acc, ls);
-    // SaturatingRoundingDoublingHighMul = floor((x * m + 2^30) / 2^31) (the
-    // low 32 bits of it) when not both are INT32_MIN (excluded by the plan).
-    const __m256i half = _mm256_set1_epi64x(int64_t{1} << 30);
-    const __m256i pe = _mm256_add_epi64(_mm256_mul_epi32(x, m), half);
-    const __m256i po = _mm256_add_epi64(
-        _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)), half);
-    const __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
-    // RoundingDivideByPOT(h, rs).
-    const __m256i one = _mm256_set1_epi32(1);
-    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, rs), one);
-    const __m256i rem = _mm256_and_si256(h, mask);
-    const __m256i thr = _mm256_add_epi32(_mm256_srli_epi32(mask, 1), _mm256_srli_epi32(h, 31));
-    v = _mm256_sub_epi32(_mm256_srav_epi32(h, rs), _mm256_cmpgt_epi32(rem, thr));
+    v = MultiplyByQuantizedMultiplierAvx2(
+        acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.mult.data() + c)),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.lshift.data() + c)),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.rshift.data() + c)));
   }
   v = _mm256_max_epi32(v, _mm256_set1_epi32(p.lo));
   v = _mm256_min_epi32(v, _mm256_set1_epi32(p.hi));
@@ -244,7 +227,7 @@ __attribute__((target("avx2"))) void RunAvx2(const ConvQuant& q, const Plan& p,
 
 // ---- AVX-512: 16 channels per block, masked tail ----
 
-#define EDGEPIPE_DW_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+#define EDGEPIPE_DW_AVX512 EDGEPIPE_TARGET_AVX512
 
 template <typename T>
 EDGEPIPE_DW_AVX512 inline __m512i Load16(const T* x, __mmask16 k) {
@@ -259,28 +242,11 @@ EDGEPIPE_DW_AVX512 inline __m512i Load16(const T* x, __mmask16 k) {
 EDGEPIPE_DW_AVX512 inline __m512i Requant16(const Plan& p, size_t c, __m512i acc) {
   __m512i v;
   if (p.fp32) {
-    const __m512 s = _mm512_loadu_ps(p.fscale.data() + c);
-    const __m512 lim = _mm512_set1_ps(2147483520.0f);
-    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), s);
-    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_sub_ps(_mm512_setzero_ps(), lim)), lim);
-    v = _mm512_cvtps_epi32(f);  // MXCSR rounding: nearest, ties to even
+    v = RequantizeFp32Avx512(acc, _mm512_loadu_ps(p.fscale.data() + c));
   } else {
-    const __m512i m = _mm512_loadu_si512(p.mult.data() + c);
-    const __m512i ls = _mm512_loadu_si512(p.lshift.data() + c);
-    const __m512i rs = _mm512_loadu_si512(p.rshift.data() + c);
-    const __m512i x = _mm512_sllv_epi32(acc, ls);
-    const __m512i half = _mm512_set1_epi64(int64_t{1} << 30);
-    const __m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, m), half);
-    const __m512i po = _mm512_add_epi64(
-        _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), half);
-    const __m512i h =
-        _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 31), _mm512_slli_epi64(po, 1));
-    const __m512i one = _mm512_set1_epi32(1);
-    const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, rs), one);
-    const __m512i rem = _mm512_and_si512(h, mask);
-    const __m512i thr = _mm512_add_epi32(_mm512_srli_epi32(mask, 1), _mm512_srli_epi32(h, 31));
-    const __m512i sh = _mm512_srav_epi32(h, rs);
-    v = _mm512_mask_add_epi32(sh, _mm512_cmpgt_epi32_mask(rem, thr), sh, one);
+    v = MultiplyByQuantizedMultiplierAvx512(acc, _mm512_loadu_si512(p.mult.data() + c),
+                                            _mm512_loadu_si512(p.lshift.data() + c),
+                                            _mm512_loadu_si512(p.rshift.data() + c));
   }
   v = _mm512_max_epi32(v, _mm512_set1_epi32(p.lo));
   v = _mm512_min_epi32(v, _mm512_set1_epi32(p.hi));
