@@ -120,8 +120,8 @@ void CheckRandomCases(uint32_t seed, bool depthwise, bool filter_zp) {
     if (depthwise) {
       DepthwiseQuantFast(q, g, input.data(), filter.data(), bp, fast.data());
       // Every path this CPU supports.
-      for (DepthwiseIsa isa :
-           {DepthwiseIsa::kPortable, DepthwiseIsa::kAvx2, DepthwiseIsa::kAvx512}) {
+      for (DepthwiseIsa isa : {DepthwiseIsa::kPortable, DepthwiseIsa::kAvx2, DepthwiseIsa::kAvx512,
+                               DepthwiseIsa::kAvx512Vnni}) {
         if (!DepthwiseIsaSupported(isa)) continue;
         std::vector<T> via(out_n, T{0x5a});
         DepthwiseQuantIsa(q, g, input.data(), filter.data(), bp, via.data(), isa);
@@ -180,7 +180,8 @@ template <typename T>
 void CheckDepthwisePaths(uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<std::string> ran;
-  for (DepthwiseIsa isa : {DepthwiseIsa::kPortable, DepthwiseIsa::kAvx2, DepthwiseIsa::kAvx512}) {
+  for (DepthwiseIsa isa : {DepthwiseIsa::kPortable, DepthwiseIsa::kAvx2, DepthwiseIsa::kAvx512,
+                           DepthwiseIsa::kAvx512Vnni}) {
     if (DepthwiseIsaSupported(isa)) ran.emplace_back(DepthwiseIsaName(isa));
   }
   std::string names;
@@ -218,7 +219,8 @@ void CheckDepthwisePaths(uint32_t seed) {
     const size_t out_n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
     std::vector<T> ref(out_n);
     ConvQuantReference(q, g, true, input.data(), filter.data(), bias.data(), ref.data());
-    for (DepthwiseIsa isa : {DepthwiseIsa::kPortable, DepthwiseIsa::kAvx2, DepthwiseIsa::kAvx512}) {
+    for (DepthwiseIsa isa : {DepthwiseIsa::kPortable, DepthwiseIsa::kAvx2, DepthwiseIsa::kAvx512,
+                             DepthwiseIsa::kAvx512Vnni}) {
       if (!DepthwiseIsaSupported(isa)) continue;
       std::vector<T> got(out_n, T{0x5a});
       DepthwiseQuantIsa(q, g, input.data(), filter.data(), bias.data(), got.data(), isa);

@@ -34,13 +34,18 @@ enum class DepthwiseIsa {
   kPortable,  // plain C++ (vectorized by the compiler where it can)
   kAvx2,      // AVX2: 8 channels per block
   kAvx512,    // AVX-512 F/BW/VL: 16 channels per block, masked tails
+  // + AVX512-VNNI: interior pixels (every tap in-image) take 32 channels per
+  // block, taps in pairs through vpdpwssd (int16 inputs and weights, exact
+  // int32 sums), the input offset folded into the bias; border pixels as
+  // kAvx512.
+  kAvx512Vnni,
 };
 
 // Whether this CPU (and build) can run `isa`; kPortable always.
 bool DepthwiseIsaSupported(DepthwiseIsa isa);
 // The fastest supported path (what DepthwiseQuantFast runs).
 DepthwiseIsa DepthwiseBestIsa();
-// "portable", "avx2", "avx512".
+// "portable", "avx2", "avx512", "avx512vnni".
 std::string_view DepthwiseIsaName(DepthwiseIsa isa);
 
 // DEPTHWISE_CONV_2D on path `isa` (must be supported; an unsupported one
