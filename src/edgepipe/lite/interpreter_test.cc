@@ -7,6 +7,7 @@
 #include <cstring>
 #include <random>
 
+#include "edgepipe/lite/elementwise.h"
 #include "edgepipe/lite/model_builder.h"
 #include "edgepipe/lite/quant_math.h"
 
@@ -390,6 +391,114 @@ TEST(InterpreterTest, PadKernelMatchesIndexLoop) {
     EXPECT_EQ(folded, 0);
     ASSERT_EQ(got, want) << "iter " << iter << " rank " << rank;
   }
+}
+
+// The TRANSPOSE kernel against an index-by-index loop: random ranks 1-5,
+// random permutations, 1- and 4-byte elements.
+TEST(InterpreterTest, TransposeKernelMatchesIndexLoop) {
+  using TT = tflite::TensorType;
+  std::mt19937 rng(9);
+  for (int iter = 0; iter < 30; ++iter) {
+    const bool f32 = iter % 2 == 1;
+    const int rank = 1 + static_cast<int>(rng() % 5);
+    std::vector<int32_t> in_shape, perm(static_cast<size_t>(rank)), out_shape;
+    for (int d = 0; d < rank; ++d) in_shape.push_back(1 + static_cast<int>(rng() % 5));
+    for (int d = 0; d < rank; ++d) perm[static_cast<size_t>(d)] = d;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    for (int d = 0; d < rank; ++d) {
+      out_shape.push_back(in_shape[static_cast<size_t>(perm[static_cast<size_t>(d)])]);
+    }
+    const QuantParams q = f32 ? QuantParams{} : QuantParams{{0.5f}, {3}, 0};
+    const TT type = f32 ? TT::FLOAT32 : TT::INT8;
+    ModelBuilder b;
+    const int x = b.AddInput("x", type, in_shape, q);
+    const int p = b.AddConstant("perm", TT::INT32, {rank}, perm);
+    const int y = b.AddTensor("y", type, out_shape, q);
+    b.AddOperator(tflite::BuiltinOperator::TRANSPOSE, {x, p}, {y}, TransposeOpts());
+    b.AddOutput("y", y);
+    auto bytes = b.Finish();
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    const size_t elem = f32 ? 4 : 1;
+    size_t n = 1;
+    for (int32_t d : in_shape) n *= static_cast<size_t>(d);
+    std::vector<uint8_t> input(n * elem);
+    for (uint8_t& v : input) v = static_cast<uint8_t>(rng());
+    std::vector<uint8_t> want(n * elem);
+    for (size_t o = 0; o < n; ++o) {
+      // Output index -> input index: input axis perm[d] = output coordinate d.
+      std::vector<size_t> in_idx(static_cast<size_t>(rank));
+      size_t rem = o;
+      for (int d = rank - 1; d >= 0; --d) {
+        const size_t od = static_cast<size_t>(out_shape[static_cast<size_t>(d)]);
+        in_idx[static_cast<size_t>(perm[static_cast<size_t>(d)])] = rem % od;
+        rem /= od;
+      }
+      size_t src = 0;
+      for (int d = 0; d < rank; ++d) {
+        src = src * static_cast<size_t>(in_shape[static_cast<size_t>(d)]) +
+              in_idx[static_cast<size_t>(d)];
+      }
+      std::memcpy(&want[o * elem], &input[src * elem], elem);
+    }
+    const auto [got, folded] = RunPadGraph(*bytes, input, true);
+    EXPECT_EQ(folded, 0);
+    ASSERT_EQ(got, want) << "iter " << iter << " rank " << rank;
+  }
+}
+
+// Same-shape int8/uint8 ADD and SUB (the vector loops, each path this CPU
+// has) against the same op with input 1 given one rank less, which
+// broadcasts and so runs the scalar reference loop.
+TEST(InterpreterTest, SameShapeQuantAddSubEveryPathMatchesBroadcastLoop) {
+  using TT = tflite::TensorType;
+  std::mt19937 rng(21);
+  std::printf("same-shape ADD/SUB paths 0..%d run\n", ElementwiseQuantBestPath());
+  int nontrivial = 0;
+  for (int iter = 0; iter < 24; ++iter) {
+    const bool u8 = iter % 3 == 2;
+    const bool sub = iter % 4 == 3;
+    const TT type = u8 ? TT::UINT8 : TT::INT8;
+    const int h = 1 + static_cast<int>(rng() % 6), w = 1 + static_cast<int>(rng() % 7),
+              c = 1 + static_cast<int>(rng() % 40);
+    std::uniform_real_distribution<float> scale(0.01f, 0.5f);
+    const auto zp = [&] {
+      return u8 ? static_cast<int>(rng() % 256) : static_cast<int>(rng() % 256) - 128;
+    };
+    const QuantParams qa{{scale(rng)}, {zp()}, 0}, qb{{scale(rng)}, {zp()}, 0},
+        qo{{scale(rng)}, {zp()}, 0};
+    const auto act = iter % 2 == 0 ? tflite::ActivationFunctionType::RELU6
+                                   : tflite::ActivationFunctionType::NONE;
+    std::vector<uint8_t> zbytes(static_cast<size_t>(h * w * c));
+    for (uint8_t& v : zbytes) v = static_cast<uint8_t>(rng());
+    std::string graphs[2];
+    for (int g = 0; g < 2; ++g) {
+      ModelBuilder b;
+      const int x = b.AddInput("x", type, {1, h, w, c}, qa);
+      const int z = b.AddConstant(
+          "z", type, g == 0 ? std::vector<int32_t>{1, h, w, c} : std::vector<int32_t>{h, w, c},
+          zbytes, qb);
+      const int y = b.AddTensor("y", type, {1, h, w, c}, qo);
+      b.AddOperator(sub ? tflite::BuiltinOperator::SUB : tflite::BuiltinOperator::ADD, {x, z}, {y},
+                    sub ? SubOpts(act) : AddOpts(act));
+      b.AddOutput("y", y);
+      auto bytes = b.Finish();
+      ASSERT_TRUE(bytes.ok()) << bytes.status();
+      graphs[g] = *bytes;
+    }
+    std::vector<uint8_t> input(static_cast<size_t>(h * w * c));
+    for (uint8_t& v : input) v = static_cast<uint8_t>(rng());
+    const auto [want, f0] = RunPadGraph(graphs[1], input, true);
+    ASSERT_FALSE(want.empty());
+    for (int path = 0; path <= ElementwiseQuantBestPath(); ++path) {
+      SetElementwiseQuantPathForTesting(path);
+      const auto [got, f1] = RunPadGraph(graphs[0], input, true);
+      SetElementwiseQuantPathForTesting(-1);
+      ASSERT_EQ(got, want) << "path " << path << " iter " << iter << " " << h << "x" << w << "x"
+                           << c;
+    }
+    for (uint8_t v : want) nontrivial += v != want[0];
+  }
+  EXPECT_GT(nontrivial, 200);
 }
 
 // mobilenet_v2 (its stride-2 convs read PADs): every PAD folds, outputs equal.

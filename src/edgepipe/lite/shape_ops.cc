@@ -97,6 +97,7 @@ Status PrepareTranspose(KernelContext& ctx) {
   if (static_cast<int>(s->perm.size()) != in->rank()) {
     return ctx.Error("perm has {} entries for a rank-{} input", s->perm.size(), in->rank());
   }
+  if (in->rank() > 8) return ctx.Unsupported("input rank {} > 8", in->rank());
   std::vector<bool> seen(s->perm.size(), false);
   std::vector<int32_t> shape;
   for (int32_t p : s->perm) {
@@ -112,31 +113,73 @@ Status PrepareTranspose(KernelContext& ctx) {
   return Status::Ok();
 }
 
+// Copies `in` to `out` (dims `out_dims`, `rank` >= 2) where output axis d
+// steps the input by `strides[d]` elements: the two innermost output axes
+// run as plain loops, the outer ones through an index odometer.
+template <typename E>
+void TransposeLoop(const E* in, E* out, const std::array<int64_t, 8>& strides,
+                   const std::array<int64_t, 8>& out_dims, int rank) {
+  const int64_t n1 = out_dims[static_cast<size_t>(rank - 2)];
+  const int64_t n0 = out_dims[static_cast<size_t>(rank - 1)];
+  const int64_t s1 = strides[static_cast<size_t>(rank - 2)];
+  const int64_t s0 = strides[static_cast<size_t>(rank - 1)];
+  int64_t outer = 1;
+  for (int d = 0; d < rank - 2; ++d) outer *= out_dims[static_cast<size_t>(d)];
+  std::array<int64_t, 8> idx{};
+  for (int64_t o = 0; o < outer; ++o) {
+    int64_t base = 0;
+    for (int d = 0; d < rank - 2; ++d) {
+      base += idx[static_cast<size_t>(d)] * strides[static_cast<size_t>(d)];
+    }
+    for (int64_t j = 0; j < n1; ++j) {
+      const E* src = in + base + j * s1;
+      for (int64_t i = 0; i < n0; ++i) out[i] = src[i * s0];
+      out += n0;
+    }
+    for (int d = rank - 3; d >= 0; --d) {
+      if (++idx[static_cast<size_t>(d)] < out_dims[static_cast<size_t>(d)]) break;
+      idx[static_cast<size_t>(d)] = 0;
+    }
+  }
+}
+
 Status EvalTranspose(KernelContext& ctx) {
   const auto& perm = ctx.state<TransposeState>()->perm;
   const Tensor* in = ctx.input(0);
   Tensor* out = ctx.output(0);
   const int rank = in->rank();
   const size_t elem = TensorTypeSize(in->type);
+  if (rank < 2 || out->num_elements() == 0) {
+    std::memcpy(out->data, in->data, out->bytes);  // rank <= 1: the identity
+    return Status::Ok();
+  }
   std::array<int64_t, 8> in_strides{};
   int64_t stride = 1;
   for (int i = rank - 1; i >= 0; --i) {
     in_strides[static_cast<size_t>(i)] = stride;
     stride *= in->dim(i);
   }
-  std::array<int64_t, 8> idx{};
-  const int64_t n = out->num_elements();
-  for (int64_t o = 0; o < n; ++o) {
-    int64_t src = 0;
-    for (int d = 0; d < rank; ++d)
-      src += idx[static_cast<size_t>(d)] *
-             in_strides[static_cast<size_t>(perm[static_cast<size_t>(d)])];
-    std::memcpy(out->data + static_cast<size_t>(o) * elem,
-                in->data + static_cast<size_t>(src) * elem, elem);
-    for (int d = rank - 1; d >= 0; --d) {
-      if (++idx[static_cast<size_t>(d)] < out->dim(d)) break;
-      idx[static_cast<size_t>(d)] = 0;
-    }
+  // Input stride of each output axis.
+  std::array<int64_t, 8> strides{}, dims{};
+  for (int d = 0; d < rank; ++d) {
+    strides[static_cast<size_t>(d)] = in_strides[static_cast<size_t>(perm[static_cast<size_t>(d)])];
+    dims[static_cast<size_t>(d)] = out->dim(d);
+  }
+  switch (elem) {
+    case 1:
+      TransposeLoop(in->as<uint8_t>(), out->as<uint8_t>(), strides, dims, rank);
+      break;
+    case 2:
+      TransposeLoop(in->as<uint16_t>(), out->as<uint16_t>(), strides, dims, rank);
+      break;
+    case 4:
+      TransposeLoop(in->as<uint32_t>(), out->as<uint32_t>(), strides, dims, rank);
+      break;
+    case 8:
+      TransposeLoop(in->as<uint64_t>(), out->as<uint64_t>(), strides, dims, rank);
+      break;
+    default:
+      return ctx.Unsupported("element size {}", elem);
   }
   return Status::Ok();
 }
