@@ -105,13 +105,19 @@ Status PrepareCommon(KernelContext& ctx, bool depthwise) {
     }
   }
   if (s->k_h < 1 || s->k_w < 1) return ctx.Error("empty filter");
-  const Padding1D ph = ComputePadding(padding, s->in_h, s->k_h, s->stride_h, s->dil_h);
-  const Padding1D pw = ComputePadding(padding, s->in_w, s->k_w, s->stride_w, s->dil_w);
+  // A PAD the interpreter folded in (KernelContext::folded_pad): the op's
+  // padding is computed on the padded size; the folded rows and columns are
+  // out-of-image taps, which hold the zero point as SAME padding does.
+  const KernelContext::FoldedPad& fp = ctx.folded_pad;
+  const Padding1D ph =
+      ComputePadding(padding, s->in_h + fp.top + fp.bottom, s->k_h, s->stride_h, s->dil_h);
+  const Padding1D pw =
+      ComputePadding(padding, s->in_w + fp.left + fp.right, s->k_w, s->stride_w, s->dil_w);
   if (ph.out < 1 || pw.out < 1) return ctx.Error("output would be empty ({}x{})", ph.out, pw.out);
   s->out_h = ph.out;
   s->out_w = pw.out;
-  s->pad_h = ph.before;
-  s->pad_w = pw.before;
+  s->pad_h = ph.before + fp.top;
+  s->pad_w = pw.before + fp.left;
   using T = tflite::TensorType;
   RETURN_IF_ERROR(ctx.CheckType(input, "input", {T::FLOAT32, T::INT8, T::UINT8}));
   if (output->type != input->type || filter->type != input->type) {
@@ -122,6 +128,9 @@ Status PrepareCommon(KernelContext& ctx, bool depthwise) {
   if (bias && bias->num_elements() != s->out_c) {
     return ctx.Error("bias \"{}\" has {} elements, expected {}", bias->name, bias->num_elements(),
                      s->out_c);
+  }
+  if ((fp.top | fp.bottom | fp.left | fp.right) != 0 && input->type == T::FLOAT32) {
+    return ctx.Error("a folded PAD needs an int8/uint8 input");
   }
   if (input->type == T::FLOAT32) {
     if (bias && bias->type != T::FLOAT32) return ctx.Error("float bias must be float32");
@@ -252,7 +261,7 @@ Status PrepareDepthwise(KernelContext& ctx) { return PrepareCommon(ctx, true); }
 
 }  // namespace
 
-KernelRegistration RegisterConv2D() { return {PrepareConv, Eval}; }
-KernelRegistration RegisterDepthwiseConv2D() { return {PrepareDepthwise, Eval}; }
+KernelRegistration RegisterConv2D() { return {PrepareConv, Eval, true}; }
+KernelRegistration RegisterDepthwiseConv2D() { return {PrepareDepthwise, Eval, true}; }
 
 }  // namespace edgepipe::lite

@@ -111,73 +111,6 @@ void ConvFast(const ConvQuant& q, const ConvGeometry& g, const T* input, const T
   }
 }
 
-// acc[c] += (w[c] + filter_offset) * (x[c] + input_offset) for c < n.
-template <typename T>
-inline void AccumulateTap(int32_t* acc, const T* x, const T* w, int n, int32_t in_off,
-                          int32_t f_off) {
-  for (int c = 0; c < n; ++c) {
-    acc[c] = static_cast<int32_t>(static_cast<uint32_t>(acc[c]) +
-                                  static_cast<uint32_t>(static_cast<int32_t>(w[c]) + f_off) *
-                                      static_cast<uint32_t>(static_cast<int32_t>(x[c]) + in_off));
-  }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-template <typename T>
-__attribute__((target("avx2"))) void AccumulateTapAvx2(int32_t* acc, const T* x, const T* w, int n,
-                                                       int32_t in_off, int32_t f_off) {
-  AccumulateTap(acc, x, w, n, in_off, f_off);
-}
-bool HasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2");
-  return has;
-}
-#endif
-
-template <typename T>
-void DepthwiseFast(const ConvQuant& q, const ConvGeometry& g, const T* input, const T* filter,
-                   const int32_t* bias, T* output) {
-  if (g.multiplier != 1) {
-    Reference(q, g, true, input, filter, bias, output);
-    return;
-  }
-  const bool per_channel = q.multiplier.size() > 1;
-  std::vector<int32_t> acc(static_cast<size_t>(g.out_c));
-#if defined(__x86_64__) && defined(__GNUC__)
-  const bool avx2 = HasAvx2();
-#endif
-  for (int b = 0; b < g.batches; ++b) {
-    for (int oy = 0; oy < g.out_h; ++oy) {
-      for (int ox = 0; ox < g.out_w; ++ox) {
-        std::fill(acc.begin(), acc.end(), 0);
-        for (int ky = 0; ky < g.k_h; ++ky) {
-          const int iy = oy * g.stride_h - g.pad_h + ky * g.dil_h;
-          if (iy < 0 || iy >= g.in_h) continue;
-          for (int kx = 0; kx < g.k_w; ++kx) {
-            const int ix = ox * g.stride_w - g.pad_w + kx * g.dil_w;
-            if (ix < 0 || ix >= g.in_w) continue;
-            const T* x = input + ((static_cast<size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c;
-            const T* w = filter + (static_cast<size_t>(ky) * g.k_w + kx) * g.out_c;
-#if defined(__x86_64__) && defined(__GNUC__)
-            if (avx2) {
-              AccumulateTapAvx2(acc.data(), x, w, g.out_c, q.input_offset, q.filter_offset);
-              continue;
-            }
-#endif
-            AccumulateTap(acc.data(), x, w, g.out_c, q.input_offset, q.filter_offset);
-          }
-        }
-        T* out = output + ((static_cast<size_t>(b) * g.out_h + oy) * g.out_w + ox) * g.out_c;
-        for (int oc = 0; oc < g.out_c; ++oc) {
-          int32_t a = acc[static_cast<size_t>(oc)];
-          if (bias) a = WrapMulAdd(a, bias[oc], 1);
-          out[oc] = static_cast<T>(q.Requantize(a, per_channel ? static_cast<size_t>(oc) : 0));
-        }
-      }
-    }
-  }
-}
-
 }  // namespace
 
 void ConvQuantReference(const ConvQuant& q, const ConvGeometry& g, bool depthwise,
@@ -202,13 +135,6 @@ void ConvQuantFast(const ConvQuant& q, const ConvGeometry& g, const uint8_t* inp
                    const GemmInt8Weights* gemm, GemmInt8Scratch* gemm_scratch) {
   ConvFast(q, g, input, filter, row_sums, bias, output, packed, scratch, gemm, gemm_scratch);
 }
-void DepthwiseQuantFast(const ConvQuant& q, const ConvGeometry& g, const int8_t* input,
-                        const int8_t* filter, const int32_t* bias, int8_t* output) {
-  DepthwiseFast(q, g, input, filter, bias, output);
-}
-void DepthwiseQuantFast(const ConvQuant& q, const ConvGeometry& g, const uint8_t* input,
-                        const uint8_t* filter, const int32_t* bias, uint8_t* output) {
-  DepthwiseFast(q, g, input, filter, bias, output);
-}
+// DepthwiseQuantFast: depthwise_quant.cc.
 
 }  // namespace edgepipe::lite

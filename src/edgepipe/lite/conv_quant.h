@@ -13,8 +13,9 @@
 // hold the input zero point, so (x + input_offset) = 0 as in the reference's
 // skipped taps), then runs FullyConnectedQuantFast. Integer sums are
 // order-free, so the outputs are bit-identical.
-// DepthwiseQuantFast: per output pixel, int32 accumulators across channels
-// (vectorized, AVX2 when the CPU has it), taps in the reference's order.
+// DepthwiseQuantFast: the fastest path of depthwise_quant.h (defined in
+// depthwise_quant.cc): channel blocks in vector registers, vectorized
+// bit-exact requantization.
 //
 // Units: shapes in elements; input [N, H, W, C]; CONV_2D filter
 // [O, KH, KW, C]; DEPTHWISE filter [1, KH, KW, C*M]; bias [O] or null.
@@ -69,7 +70,7 @@ void ConvQuantFast(const ConvQuant& q, const ConvGeometry& g, const uint8_t* inp
                    std::vector<int16_t>* scratch = nullptr, const GemmInt8Weights* gemm = nullptr,
                    GemmInt8Scratch* gemm_scratch = nullptr);
 
-// DEPTHWISE_CONV_2D fast loop. Allocates out_c int32 accumulators per call.
+// DEPTHWISE_CONV_2D fast loop (DepthwiseQuantIsa with DepthwiseBestIsa()).
 void DepthwiseQuantFast(const ConvQuant& q, const ConvGeometry& g, const int8_t* input,
                         const int8_t* filter, const int32_t* bias, int8_t* output);
 void DepthwiseQuantFast(const ConvQuant& q, const ConvGeometry& g, const uint8_t* input,

@@ -9,11 +9,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "edgepipe/lite/depthwise_quant.h"
 #include "edgepipe/lite/fully_connected_fast.h"
 #include "edgepipe/lite/quant_math.h"
 
@@ -116,6 +120,17 @@ void CheckRandomCases(uint32_t seed, bool depthwise, bool filter_zp) {
     ConvQuantReference(q, g, depthwise, input.data(), filter.data(), bp, ref.data());
     if (depthwise) {
       DepthwiseQuantFast(q, g, input.data(), filter.data(), bp, fast.data());
+      // Every path this CPU supports.
+      for (DepthwiseIsa isa : {DepthwiseIsa::kPortable, DepthwiseIsa::kAvx2, DepthwiseIsa::kAvx512,
+                               DepthwiseIsa::kAvx512Vnni}) {
+        if (!DepthwiseIsaSupported(isa)) continue;
+        std::vector<T> via(out_n, T{0x5a});
+        DepthwiseQuantIsa(q, g, input.data(), filter.data(), bp, via.data(), isa);
+        for (size_t i = 0; i < out_n; ++i) {
+          ASSERT_EQ(static_cast<int>(via[i]), static_cast<int>(ref[i]))
+              << DepthwiseIsaName(isa) << ", iter " << iter << " output " << i;
+        }
+      }
     } else {
       const auto sums = FcFilterRowSums(filter.data(), g.out_c, depth);
       ConvQuantFast(q, g, input.data(), filter.data(), sums.data(), bp, fast.data());
@@ -172,6 +187,70 @@ TEST(ConvQuantTest, DepthwiseInt8MatchesReference) {
   CheckRandomCases<int8_t>(5, true, true);
 }
 TEST(ConvQuantTest, DepthwiseUint8MatchesReference) { CheckRandomCases<uint8_t>(6, true, true); }
+
+// Depthwise on mobilenet-like shapes (3x3 stride 1 and 2, SAME and VALID,
+// channel counts with full vector blocks and tails, 5x5, dilation) and
+// extreme requantization (large multipliers, left shifts, accumulators near
+// the int32 limits), every path this CPU supports against the reference.
+template <typename T>
+void CheckDepthwisePaths(uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::string> ran;
+  for (DepthwiseIsa isa : {DepthwiseIsa::kPortable, DepthwiseIsa::kAvx2, DepthwiseIsa::kAvx512,
+                           DepthwiseIsa::kAvx512Vnni}) {
+    if (DepthwiseIsaSupported(isa)) ran.emplace_back(DepthwiseIsaName(isa));
+  }
+  std::string names;
+  for (const std::string& n : ran) names += n + " ";
+  ::testing::Test::RecordProperty("depthwise_paths", names);
+  std::printf("depthwise paths run: %s\n", names.c_str());
+  const int channel_choices[] = {8, 16, 24, 32, 37, 48, 64, 96};
+  for (int iter = 0; iter < 24; ++iter) {
+    ConvGeometry g;
+    g.batches = 1;
+    g.in_h = 3 + static_cast<int>(rng() % 10);
+    g.in_w = 3 + static_cast<int>(rng() % 10);
+    g.in_c = g.out_c = channel_choices[rng() % 8];
+    g.k_h = g.k_w = iter % 6 == 5 ? 5 : 3;
+    g.stride_h = g.stride_w = 1 + static_cast<int>(rng() % 2);
+    g.dil_h = g.dil_w = iter % 7 == 6 ? 2 : 1;
+    SetOutput(g, (rng() & 1) != 0);
+    if (g.out_h < 1 || g.out_w < 1) continue;
+    const bool extreme = iter % 3 == 0;
+    ConvQuant q = RandomQuant<T>(rng, g.out_c, (rng() & 1) != 0, iter % 4 == 1, true);
+    if (extreme && q.fp32_scale.empty()) {
+      for (size_t c = 0; c < q.multiplier.size(); ++c) {
+        // Multipliers in [0.5, 1) x 2^shift with shifts -31 .. +8.
+        QuantizeMultiplier(
+            std::ldexp(0.5 + 0.49 * (rng() % 1000) / 1000.0, static_cast<int>(rng() % 40) - 31),
+            &q.multiplier[c], &q.shift[c]);
+      }
+    }
+    const auto input = RandomValues<T>(rng, static_cast<size_t>(g.in_h) * g.in_w * g.in_c);
+    const auto filter = RandomValues<T>(rng, static_cast<size_t>(g.out_c) * g.k_h * g.k_w);
+    std::vector<int32_t> bias(static_cast<size_t>(g.out_c));
+    std::uniform_int_distribution<int32_t> big(std::numeric_limits<int32_t>::min(),
+                                               std::numeric_limits<int32_t>::max());
+    for (int32_t& b : bias) b = extreme ? big(rng) : static_cast<int32_t>(rng() % 40001) - 20000;
+    const size_t out_n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
+    std::vector<T> ref(out_n);
+    ConvQuantReference(q, g, true, input.data(), filter.data(), bias.data(), ref.data());
+    for (DepthwiseIsa isa : {DepthwiseIsa::kPortable, DepthwiseIsa::kAvx2, DepthwiseIsa::kAvx512,
+                             DepthwiseIsa::kAvx512Vnni}) {
+      if (!DepthwiseIsaSupported(isa)) continue;
+      std::vector<T> got(out_n, T{0x5a});
+      DepthwiseQuantIsa(q, g, input.data(), filter.data(), bias.data(), got.data(), isa);
+      for (size_t i = 0; i < out_n; ++i) {
+        ASSERT_EQ(static_cast<int>(got[i]), static_cast<int>(ref[i]))
+            << DepthwiseIsaName(isa) << " iter " << iter << " " << g.in_h << "x" << g.in_w << "x"
+            << g.in_c << " k" << g.k_h << " s" << g.stride_h << " d" << g.dil_h << " output " << i;
+      }
+    }
+  }
+}
+
+TEST(ConvQuantTest, DepthwiseEveryPathMatchesReferenceInt8) { CheckDepthwisePaths<int8_t>(11); }
+TEST(ConvQuantTest, DepthwiseEveryPathMatchesReferenceUint8) { CheckDepthwisePaths<uint8_t>(12); }
 
 TEST(ConvQuantTest, ReferenceOnKnownValues) {
   // 1x3x1x1 input, 1x3 filter, 1 output channel, VALID: acc = sum (w)(x + 1).

@@ -2,11 +2,15 @@
 // int8/uint8 ADD/SUB: TFLite's reference scheme: both inputs shifted left by
 // 20 bits and rescaled to twice the larger input scale, summed, rescaled to
 // the output. MUL: (x1 - z1) * (x2 - z2) rescaled by s1 * s2 / s_out.
+#include "edgepipe/lite/elementwise.h"
+
 #include <algorithm>
 #include <array>
+#include <type_traits>
 
 #include "edgepipe/lite/op_resolver.h"
 #include "edgepipe/lite/quant_math.h"
+#include "edgepipe/lite/quant_simd.h"
 
 namespace edgepipe::lite {
 namespace {
@@ -26,6 +30,8 @@ struct BinaryState : KernelState {
   bool xnn_add = false;
   Fp32AddParams add;
   int in1_shift = 0, in2_shift = 0, out_shift = 0;
+  // Both inputs have the output's shape (no broadcasting): flat loops.
+  bool same_shape = false;
   static constexpr int kLeftShift = 20;
 };
 
@@ -101,6 +107,7 @@ Status Prepare(KernelContext& ctx) {
       }
     }
   }
+  s->same_shape = a->shape == shape && b->shape == shape;
   RETURN_IF_ERROR(ctx.SetShape(out, std::move(shape)));
   ctx.set_state(std::move(s));
   return Status::Ok();
@@ -128,8 +135,138 @@ void ForEachBroadcast(const BinaryState& s, const Tensor& out, F f) {
   }
 }
 
+// TFLite's reference int8/uint8 ADD/SUB of one element pair.
+template <typename T>
+inline T AddQuantOne(const BinaryState& s, T a, T b) {
+  const int32_t x1 = s.in1_offset + a;
+  const int32_t x2 = s.in2_offset + b;
+  const int32_t sx1 =
+      MultiplyByQuantizedMultiplier(x1 * (1 << BinaryState::kLeftShift), s.in1_mult, s.in1_shift);
+  const int32_t sx2 =
+      MultiplyByQuantizedMultiplier(x2 * (1 << BinaryState::kLeftShift), s.in2_mult, s.in2_shift);
+  const int32_t r =
+      MultiplyByQuantizedMultiplier(sx1 + sx2, s.out_mult, s.out_shift) + s.out_offset;
+  return static_cast<T>(std::clamp(r, s.act_min, s.act_max));
+}
+
+#ifdef EDGEPIPE_QUANT_SIMD_X86
+// AddQuantOne over n same-shape elements, 16 per step (AVX-512 F/BW/VL),
+// bit-exact (quant_simd.h); the multipliers come from QuantizeMultiplier
+// (never INT32_MIN). Returns the number of elements done (a multiple of 16).
+template <typename T>
+EDGEPIPE_TARGET_AVX512 int64_t AddQuantAvx512(const BinaryState& s, const T* a, const T* b, T* y,
+                                              int64_t n) {
+  const __m512i m1 = _mm512_set1_epi32(s.in1_mult);
+  const __m512i l1 = _mm512_set1_epi32(s.in1_shift > 0 ? s.in1_shift : 0);
+  const __m512i r1 = _mm512_set1_epi32(s.in1_shift > 0 ? 0 : -s.in1_shift);
+  const __m512i m2 = _mm512_set1_epi32(s.in2_mult);
+  const __m512i l2 = _mm512_set1_epi32(s.in2_shift > 0 ? s.in2_shift : 0);
+  const __m512i r2 = _mm512_set1_epi32(s.in2_shift > 0 ? 0 : -s.in2_shift);
+  const __m512i mo = _mm512_set1_epi32(s.out_mult);
+  const __m512i lo = _mm512_set1_epi32(s.out_shift > 0 ? s.out_shift : 0);
+  const __m512i ro = _mm512_set1_epi32(s.out_shift > 0 ? 0 : -s.out_shift);
+  const __m512i off1 = _mm512_set1_epi32(s.in1_offset), off2 = _mm512_set1_epi32(s.in2_offset);
+  const __m512i amin = _mm512_set1_epi32(s.act_min - s.out_offset);
+  const __m512i amax = _mm512_set1_epi32(s.act_max - s.out_offset);
+  const __m512i oo = _mm512_set1_epi32(s.out_offset);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i));
+    const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+    __m512i x1, x2;
+    if constexpr (std::is_same_v<T, int8_t>) {
+      x1 = _mm512_cvtepi8_epi32(va);
+      x2 = _mm512_cvtepi8_epi32(vb);
+    } else {
+      x1 = _mm512_cvtepu8_epi32(va);
+      x2 = _mm512_cvtepu8_epi32(vb);
+    }
+    x1 = _mm512_slli_epi32(_mm512_add_epi32(x1, off1), BinaryState::kLeftShift);
+    x2 = _mm512_slli_epi32(_mm512_add_epi32(x2, off2), BinaryState::kLeftShift);
+    const __m512i sum = _mm512_add_epi32(MultiplyByQuantizedMultiplierAvx512(x1, m1, l1, r1),
+                                         MultiplyByQuantizedMultiplierAvx512(x2, m2, l2, r2));
+    __m512i r = MultiplyByQuantizedMultiplierAvx512(sum, mo, lo, ro);
+    // clamp(r + off, act_min, act_max) == clamp(r, act_min - off, act_max - off) + off.
+    r = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(r, amin), amax), oo);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm512_cvtepi32_epi8(r));
+  }
+  return i;
+}
+
+template <typename T>
+__attribute__((target("avx2"))) int64_t AddQuantAvx2(const BinaryState& s, const T* a, const T* b,
+                                                     T* y, int64_t n) {
+  const __m256i m1 = _mm256_set1_epi32(s.in1_mult);
+  const __m256i l1 = _mm256_set1_epi32(s.in1_shift > 0 ? s.in1_shift : 0);
+  const __m256i r1 = _mm256_set1_epi32(s.in1_shift > 0 ? 0 : -s.in1_shift);
+  const __m256i m2 = _mm256_set1_epi32(s.in2_mult);
+  const __m256i l2 = _mm256_set1_epi32(s.in2_shift > 0 ? s.in2_shift : 0);
+  const __m256i r2 = _mm256_set1_epi32(s.in2_shift > 0 ? 0 : -s.in2_shift);
+  const __m256i mo = _mm256_set1_epi32(s.out_mult);
+  const __m256i lo = _mm256_set1_epi32(s.out_shift > 0 ? s.out_shift : 0);
+  const __m256i ro = _mm256_set1_epi32(s.out_shift > 0 ? 0 : -s.out_shift);
+  const __m256i off1 = _mm256_set1_epi32(s.in1_offset), off2 = _mm256_set1_epi32(s.in2_offset);
+  const __m256i amin = _mm256_set1_epi32(s.act_min - s.out_offset);
+  const __m256i amax = _mm256_set1_epi32(s.act_max - s.out_offset);
+  const __m256i oo = _mm256_set1_epi32(s.out_offset);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i va = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(a + i));
+    const __m128i vb = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + i));
+    __m256i x1, x2;
+    if constexpr (std::is_same_v<T, int8_t>) {
+      x1 = _mm256_cvtepi8_epi32(va);
+      x2 = _mm256_cvtepi8_epi32(vb);
+    } else {
+      x1 = _mm256_cvtepu8_epi32(va);
+      x2 = _mm256_cvtepu8_epi32(vb);
+    }
+    x1 = _mm256_slli_epi32(_mm256_add_epi32(x1, off1), BinaryState::kLeftShift);
+    x2 = _mm256_slli_epi32(_mm256_add_epi32(x2, off2), BinaryState::kLeftShift);
+    const __m256i sum = _mm256_add_epi32(MultiplyByQuantizedMultiplierAvx2(x1, m1, l1, r1),
+                                         MultiplyByQuantizedMultiplierAvx2(x2, m2, l2, r2));
+    __m256i r = MultiplyByQuantizedMultiplierAvx2(sum, mo, lo, ro);
+    r = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(r, amin), amax), oo);
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+    const __m128i p = std::is_same_v<T, int8_t> ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(y + i), p);
+  }
+  return i;
+}
+#endif
+
+int g_add_path_override = -1;  // SetElementwiseQuantPathForTesting
+
+int BestAddPath() {
+#ifdef EDGEPIPE_QUANT_SIMD_X86
+  static const int best = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                                  __builtin_cpu_supports("avx512vl")
+                              ? 2
+                          : __builtin_cpu_supports("avx2") ? 1
+                                                           : 0;
+  return best;
+#else
+  return 0;
+#endif
+}
+
+int AddQuantPath() {
+  return g_add_path_override >= 0 ? std::min(g_add_path_override, BestAddPath()) : BestAddPath();
+}
+
 template <typename T>
 void EvalQuant(const BinaryState& s, const T* a, const T* b, T* y, const Tensor& out) {
+  if (s.same_shape && s.kind != Kind::kMul && !s.xnn_add) {
+    const int64_t n = out.num_elements();
+    int64_t done = 0;
+#ifdef EDGEPIPE_QUANT_SIMD_X86
+    const int path = AddQuantPath();
+    if (path == 2) done = AddQuantAvx512(s, a, b, y, n);
+    if (path == 1) done = AddQuantAvx2(s, a, b, y, n);
+#endif
+    for (int64_t i = done; i < n; ++i) y[i] = AddQuantOne(s, a[i], b[i]);
+    return;
+  }
   ForEachBroadcast(s, out, [&](int64_t o, int64_t i1, int64_t i2) {
     const int32_t x1 = s.in1_offset + a[i1];
     const int32_t x2 = s.in2_offset + b[i2];
@@ -196,6 +333,9 @@ Status Eval(KernelContext& ctx) {
 }
 
 }  // namespace
+
+int ElementwiseQuantBestPath() { return BestAddPath(); }
+void SetElementwiseQuantPathForTesting(int path) { g_add_path_override = path; }
 
 KernelRegistration RegisterAdd() { return {Prepare<Kind::kAdd>, Eval}; }
 KernelRegistration RegisterSub() { return {Prepare<Kind::kSub>, Eval}; }

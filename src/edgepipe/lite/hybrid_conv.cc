@@ -306,7 +306,11 @@ Status EvalDepthwise(KernelContext& ctx) {
 
 }  // namespace
 
-KernelRegistration RegisterConv2DWithHybrid() { return {PrepareConv, EvalConv}; }
-KernelRegistration RegisterDepthwiseConv2DWithHybrid() { return {PrepareDepthwise, EvalDepthwise}; }
+// folds_input_pad: the fold only applies to int8/uint8 (non-hybrid) convs,
+// which go to the plain kernels above.
+KernelRegistration RegisterConv2DWithHybrid() { return {PrepareConv, EvalConv, true}; }
+KernelRegistration RegisterDepthwiseConv2DWithHybrid() {
+  return {PrepareDepthwise, EvalDepthwise, true};
+}
 
 }  // namespace edgepipe::lite

@@ -25,6 +25,40 @@ const char* StateName(Interpreter::State s) {
   return "?";
 }
 
+bool SameQuant(const Tensor& a, const Tensor& b) {
+  return a.quant->scale == b.quant->scale && a.quant->zero_point == b.quant->zero_point;
+}
+
+// The spatial paddings {top, bottom, left, right} of PAD op `pad` when it can
+// be folded into a conv (see InterpreterOptions::fold_pad), else false.
+bool FoldablePad(const KernelContext& pad, KernelContext::FoldedPad* fp) {
+  if (pad.num_inputs() != 2 || pad.num_outputs() != 1) return false;
+  const Tensor* in = pad.inputs[0];
+  const Tensor* paddings = pad.inputs[1];
+  const Tensor* out = pad.outputs[0];
+  if (in == nullptr || paddings == nullptr || !paddings->is_const || paddings->data == nullptr) {
+    return false;
+  }
+  if (in->rank() != 4 || paddings->num_elements() != 8) return false;
+  if (in->type != out->type || !SameQuant(*in, *out)) return false;
+  if (in->type != tflite::TensorType::INT8 && in->type != tflite::TensorType::UINT8) return false;
+  int64_t v[8];
+  for (int i = 0; i < 8; ++i) {
+    if (paddings->type == tflite::TensorType::INT32) {
+      v[i] = paddings->as<int32_t>()[i];
+    } else if (paddings->type == tflite::TensorType::INT64) {
+      v[i] = paddings->as<int64_t>()[i];
+    } else {
+      return false;
+    }
+    if (v[i] < 0 || v[i] > (1 << 20)) return false;
+  }
+  if (v[0] != 0 || v[1] != 0 || v[6] != 0 || v[7] != 0) return false;
+  *fp = {static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]),
+         static_cast<int>(v[5])};
+  return true;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const Model> model,
@@ -132,7 +166,48 @@ Result<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const M
       return err(fmt::format("graph output tensor {} is never written", t));
     }
   }
+  in->folded_.assign(in->ops_.size(), false);
+  if (options.fold_pad) in->FoldPads();
   return in;
+}
+
+void Interpreter::FoldPads() {
+  const int pad_code = static_cast<int32_t>(tflite::BuiltinOperator::PAD);
+  const int conv_code = static_cast<int32_t>(tflite::BuiltinOperator::CONV_2D);
+  const int dw_code = static_cast<int32_t>(tflite::BuiltinOperator::DEPTHWISE_CONV_2D);
+  // Readers of each tensor: (op, input slot).
+  std::vector<std::vector<std::pair<int, int>>> readers(tensors_.size());
+  for (size_t o = 0; o < ops_.size(); ++o) {
+    for (size_t i = 0; i < ops_[o].inputs.size(); ++i) {
+      if (const Tensor* t = ops_[o].inputs[i]) {
+        readers[static_cast<size_t>(t->index)].emplace_back(static_cast<int>(o),
+                                                            static_cast<int>(i));
+      }
+    }
+  }
+  for (size_t o = 0; o < ops_.size(); ++o) {
+    if (model_->OpCode(0, static_cast<int>(o)) != pad_code) continue;
+    KernelContext::FoldedPad fp;
+    if (!FoldablePad(ops_[o], &fp)) continue;
+    const Tensor* out = ops_[o].outputs[0];
+    if (std::find(outputs_.begin(), outputs_.end(), out->index) != outputs_.end()) continue;
+    const auto& r = readers[static_cast<size_t>(out->index)];
+    if (r.size() != 1 || r[0].second != 0) continue;
+    const size_t c = static_cast<size_t>(r[0].first);
+    const int code = model_->OpCode(0, static_cast<int>(c));
+    if ((code != conv_code && code != dw_code) || !kernels_[c].folds_input_pad) continue;
+    KernelContext& conv = ops_[c];
+    if (conv.num_inputs() < 2 || conv.inputs[1] == nullptr || conv.inputs[1]->type != out->type) {
+      continue;  // hybrid or mixed types
+    }
+    conv.inputs[0] = ops_[o].inputs[0];
+    conv.folded_pad = fp;
+    folded_[o] = true;
+  }
+}
+
+int Interpreter::num_folded_ops() const {
+  return static_cast<int>(std::count(folded_.begin(), folded_.end(), true));
 }
 
 int Interpreter::FindInput(std::string_view name) const {
@@ -186,6 +261,7 @@ Status Interpreter::AllocateTensors() {
   std::vector<int> last(tensors_.size(), -2);
   for (int i : inputs_) first[static_cast<size_t>(i)] = last[static_cast<size_t>(i)] = -1;
   for (int o = 0; o < num_ops; ++o) {
+    if (folded_[static_cast<size_t>(o)]) continue;
     for (Tensor* t : ops_[static_cast<size_t>(o)].inputs) {
       if (t && !t->is_const) last[static_cast<size_t>(t->index)] = o;
     }
@@ -311,6 +387,7 @@ Status Interpreter::Invoke() {
   if (profiler_ != nullptr) {
     using Clock = std::chrono::steady_clock;
     for (size_t o = 0; o < ops_.size(); ++o) {
+      if (folded_[o]) continue;
       const Clock::time_point start = Clock::now();
       RETURN_IF_ERROR(kernels_[o].eval(ops_[o]).WithContext(model_->name()));
       profiler_->OnOp(
@@ -320,6 +397,7 @@ Status Interpreter::Invoke() {
     return Status::Ok();
   }
   for (size_t o = 0; o < ops_.size(); ++o) {
+    if (folded_[o]) continue;
     RETURN_IF_ERROR(kernels_[o].eval(ops_[o]).WithContext(model_->name()));
   }
   return Status::Ok();

@@ -37,6 +37,15 @@ struct InterpreterOptions {
   // kReference (default): TFLite's reference integer arithmetic. kLiteRt:
   // bit-exact with Google's LiteRT CPU runtime (see Arithmetic in kernel.h).
   Arithmetic arithmetic = Arithmetic::kReference;
+  // Folds each PAD into the CONV_2D / DEPTHWISE_CONV_2D that is its output's
+  // only consumer when the paddings are constant, non-negative and spatial
+  // only (NHWC axes 1 and 2), the tensors are int8/uint8 with the PAD's input
+  // and output quantized alike, the conv is not hybrid and its kernel has
+  // KernelRegistration::folds_input_pad. The conv then reads the PAD's input
+  // and treats the padding as out-of-image taps (the zero point, as its SAME
+  // padding does): outputs are bit-identical, the PAD is not run and its
+  // output is not allocated. The file is not changed.
+  bool fold_pad = true;
 };
 
 class Interpreter {
@@ -106,10 +115,17 @@ class Interpreter {
   // outlive its use here); null (the default) turns timing off. Timing adds two
   // clock reads per op and no allocation.
   void set_profiler(OpProfiler* profiler) { profiler_ = profiler; }
+  // Whether op i was folded into its consumer (InterpreterOptions::fold_pad):
+  // it is then prepared (checked) but neither planned nor run, and the
+  // profiler sees no call for it.
+  bool op_folded(int i) const { return folded_[static_cast<size_t>(i)]; }
+  int num_folded_ops() const;
 
  private:
   Interpreter() = default;
   void ResetVariables();
+  // The fold pass of InterpreterOptions::fold_pad (at Create).
+  void FoldPads();
 
   struct Free {
     void operator()(uint8_t* p) const { std::free(p); }
@@ -120,6 +136,7 @@ class Interpreter {
   std::vector<int> outputs_;
   std::vector<KernelContext> ops_;
   std::vector<KernelRegistration> kernels_;  // copied: the resolver may be a temporary
+  std::vector<bool> folded_;                 // per op: folded into a consumer
   std::vector<bool> input_set_;
   std::unique_ptr<uint8_t, Free> arena_;
   // Memory of the variable tensors, one block each, kept across Invoke.

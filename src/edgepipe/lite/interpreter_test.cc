@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <random>
 
+#include "edgepipe/lite/elementwise.h"
+#include "edgepipe/lite/model_builder.h"
 #include "edgepipe/lite/quant_math.h"
 
 namespace edgepipe::lite {
@@ -188,6 +191,344 @@ TEST(InterpreterTest, UnknownOpNamesOpAndIndex) {
   EXPECT_EQ(in.status().code(), StatusCode::kUnimplemented);
   EXPECT_NE(in.status().message().find("operator 1 is DEPTHWISE_CONV_2D"), std::string::npos)
       << in.status();
+}
+
+// ---- PAD folding (InterpreterOptions::fold_pad) and the PAD kernel ----
+
+std::unique_ptr<Interpreter> FromBytes(const std::string& bytes, bool fold_pad) {
+  auto m = Model::FromBytes(bytes, "test.tflite");
+  EXPECT_TRUE(m.ok()) << m.status();
+  InterpreterOptions o;
+  o.fold_pad = fold_pad;
+  auto in =
+      Interpreter::Create(std::shared_ptr<const Model>(std::move(*m)), BuiltinOpResolver(), o);
+  EXPECT_TRUE(in.ok()) << in.status();
+  return std::move(*in);
+}
+
+// Runs `bytes` on input bytes `x` with and without folding; returns the
+// outputs (all of them, concatenated) and the number of folded ops.
+std::pair<std::vector<uint8_t>, int> RunPadGraph(const std::string& bytes,
+                                                 const std::vector<uint8_t>& x, bool fold) {
+  auto in = FromBytes(bytes, fold);
+  if (!in) return {};
+  EXPECT_TRUE(in->AllocateTensors().ok());
+  auto dst = in->mutable_input_data(0);
+  EXPECT_TRUE(dst.ok());
+  EXPECT_EQ(dst->size(), x.size());
+  std::memcpy(dst->data(), x.data(), x.size());
+  const Status st = in->Invoke();
+  EXPECT_TRUE(st.ok()) << st;
+  std::vector<uint8_t> out;
+  for (int i = 0; i < in->num_outputs(); ++i) {
+    out.insert(out.end(), in->output(i).data, in->output(i).data + in->output(i).bytes);
+  }
+  return {out, in->num_folded_ops()};
+}
+
+// Random int8/uint8 graphs PAD -> CONV_2D / DEPTHWISE_CONV_2D (sometimes
+// not foldable: a second reader of the PAD's output, a channel padding, a
+// PAD output that is a graph output): folded and unfolded runs must give
+// the same bytes, and the fold must happen exactly when allowed. The
+// unfolded run goes through the PAD kernel, so this checks it as well.
+TEST(InterpreterTest, FoldedPadMatchesUnfoldedOnRandomGraphs) {
+  using TT = tflite::TensorType;
+  using Op = tflite::BuiltinOperator;
+  std::mt19937 rng(77);
+  int folded_cases = 0, unfolded_cases = 0;
+  for (int iter = 0; iter < 40; ++iter) {
+    const bool u8 = iter % 3 == 2;
+    const TT type = u8 ? TT::UINT8 : TT::INT8;
+    const bool depthwise = (rng() & 1) != 0;
+    const int n = 1 + static_cast<int>(rng() % 2), h = 1 + static_cast<int>(rng() % 9),
+              w = 1 + static_cast<int>(rng() % 9), c = 1 + static_cast<int>(rng() % 20);
+    const int pt = static_cast<int>(rng() % 3), pb = static_cast<int>(rng() % 3),
+              pl = static_cast<int>(rng() % 3), pr = static_cast<int>(rng() % 3);
+    const int blocker = static_cast<int>(rng() % 6);  // 0: 2nd reader, 1: channel pad, 2: output
+    const int k = 1 + static_cast<int>(rng() % 3), stride = 1 + static_cast<int>(rng() % 2);
+    const bool same = (rng() & 1) != 0;
+    const int ph = h + pt + pb, pw = w + pl + pr;
+    if (!same && (ph < k || pw < k)) continue;
+    const int zp = u8 ? static_cast<int>(rng() % 256) : static_cast<int>(rng() % 256) - 128;
+    const QuantParams aq{{0.05f}, {zp}, 0};
+    ModelBuilder b;
+    const int x = b.AddInput("x", type, {n, h, w, c}, aq);
+    const int pc = blocker == 1 ? 1 : 0;
+    const int pads =
+        b.AddConstant("pads", TT::INT32, {4, 2}, std::vector<int32_t>{0, 0, pt, pb, pl, pr, 0, pc});
+    const int padded = b.AddTensor("padded", type, {n, ph, pw, c + pc}, aq);
+    b.AddOperator(Op::PAD, {x, pads}, {padded}, PadOpts());
+    const int cin = c + pc;
+    const int cout = depthwise ? cin : 1 + static_cast<int>(rng() % 12);
+    std::uniform_int_distribution<int> wd(u8 ? 0 : -127, u8 ? 255 : 127);
+    std::vector<uint8_t> wbytes(static_cast<size_t>(cout) * k * k * (depthwise ? 1 : cin));
+    for (uint8_t& v : wbytes) v = static_cast<uint8_t>(wd(rng));
+    const bool per_channel = !u8 && (rng() & 1) != 0;
+    QuantParams wq;
+    for (int i = 0; i < (per_channel ? cout : 1); ++i) {
+      wq.scale.push_back(0.01f + 0.001f * static_cast<float>(i % 7));
+      wq.zero_point.push_back(u8 ? 128 : 0);
+    }
+    wq.axis = depthwise ? 3 : 0;
+    const int wt = b.AddConstant(
+        "w", type,
+        depthwise ? std::vector<int32_t>{1, k, k, cout} : std::vector<int32_t>{cout, k, k, cin},
+        std::span<const uint8_t>(wbytes), wq);
+    std::vector<int32_t> bias(static_cast<size_t>(cout));
+    for (int32_t& v : bias) v = static_cast<int32_t>(rng() % 2001) - 1000;
+    QuantParams bq;
+    for (float s : wq.scale) {
+      bq.scale.push_back(s * 0.05f);
+      bq.zero_point.push_back(0);
+    }
+    const int bt = b.AddConstant("b", TT::INT32, {cout}, bias, bq);
+    const int oh = same ? (ph + stride - 1) / stride : (ph - k + stride) / stride;
+    const int ow = same ? (pw + stride - 1) / stride : (pw - k + stride) / stride;
+    const QuantParams oq{{0.1f + 0.05f * static_cast<float>(iter % 4)}, {u8 ? 120 : -3}, 0};
+    const int y = b.AddTensor("y", type, {n, oh, ow, cout}, oq);
+    const tflite::Padding padding = same ? tflite::Padding::SAME : tflite::Padding::VALID;
+    const auto act = (rng() & 1) != 0 ? tflite::ActivationFunctionType::RELU6
+                                      : tflite::ActivationFunctionType::NONE;
+    if (depthwise) {
+      b.AddOperator(Op::DEPTHWISE_CONV_2D, {padded, wt, bt}, {y},
+                    DepthwiseConv2DOpts(padding, stride, stride, 1, act));
+    } else {
+      b.AddOperator(Op::CONV_2D, {padded, wt, bt}, {y}, Conv2DOpts(padding, stride, stride, act));
+    }
+    b.AddOutput("y", y);
+    if (blocker == 0) {
+      const int y2 = b.AddTensor("y2", type, {n, ph, pw, cin}, aq);
+      b.AddOperator(Op::RELU, {padded}, {y2});
+      b.AddOutput("y2", y2);
+    } else if (blocker == 2) {
+      b.AddOutput("padded", padded);
+    }
+    auto bytes = b.Finish();
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    std::vector<uint8_t> input(static_cast<size_t>(n) * h * w * c);
+    for (uint8_t& v : input) v = static_cast<uint8_t>(rng());
+    const auto [unfolded, n0] = RunPadGraph(*bytes, input, false);
+    const auto [folded, n1] = RunPadGraph(*bytes, input, true);
+    EXPECT_EQ(n0, 0);
+    const bool foldable = blocker > 2;
+    EXPECT_EQ(n1, foldable ? 1 : 0) << "iter " << iter << " blocker " << blocker;
+    (foldable ? folded_cases : unfolded_cases)++;
+    ASSERT_EQ(folded.size(), unfolded.size());
+    ASSERT_FALSE(folded.empty());
+    for (size_t i = 0; i < folded.size(); ++i) {
+      ASSERT_EQ(folded[i], unfolded[i])
+          << "iter " << iter << " byte " << i << " pads " << pt << "," << pb << "," << pl << ","
+          << pr << " k " << k << " stride " << stride << " same " << same;
+    }
+  }
+  EXPECT_GT(folded_cases, 10);
+  EXPECT_GT(unfolded_cases, 5);
+}
+
+// The PAD kernel against an index-by-index loop: random ranks 1-4,
+// paddings on any axes (some none), int8 (pad = zero point) and float32.
+TEST(InterpreterTest, PadKernelMatchesIndexLoop) {
+  using TT = tflite::TensorType;
+  std::mt19937 rng(5);
+  for (int iter = 0; iter < 30; ++iter) {
+    const bool f32 = iter % 2 == 1;
+    const int rank = 1 + static_cast<int>(rng() % 4);
+    std::vector<int32_t> in_shape, out_shape, pads;
+    for (int d = 0; d < rank; ++d) {
+      in_shape.push_back(1 + static_cast<int>(rng() % 5));
+      const bool padded = rng() % 3 != 0;
+      pads.push_back(padded ? static_cast<int32_t>(rng() % 3) : 0);
+      pads.push_back(padded ? static_cast<int32_t>(rng() % 3) : 0);
+      out_shape.push_back(in_shape.back() + pads[pads.size() - 2] + pads.back());
+    }
+    const int zp = static_cast<int>(rng() % 200) - 100;
+    const QuantParams q = f32 ? QuantParams{} : QuantParams{{0.5f}, {zp}, 0};
+    const TT type = f32 ? TT::FLOAT32 : TT::INT8;
+    ModelBuilder b;
+    const int x = b.AddInput("x", type, in_shape, q);
+    const int p = b.AddConstant("p", TT::INT32, {rank, 2}, pads);
+    const int y = b.AddTensor("y", type, out_shape, q);
+    b.AddOperator(tflite::BuiltinOperator::PAD, {x, p}, {y}, PadOpts());
+    b.AddOutput("y", y);
+    auto bytes = b.Finish();
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    const size_t elem = f32 ? 4 : 1;
+    size_t in_n = 1, out_n = 1;
+    for (int d = 0; d < rank; ++d) {
+      in_n *= static_cast<size_t>(in_shape[static_cast<size_t>(d)]);
+      out_n *= static_cast<size_t>(out_shape[static_cast<size_t>(d)]);
+    }
+    std::vector<uint8_t> input(in_n * elem);
+    for (size_t i = 0; i < in_n; ++i) {
+      if (f32) {
+        const float v = static_cast<float>(rng() % 1000) - 500.0f;
+        std::memcpy(&input[i * 4], &v, 4);
+      } else {
+        input[i] = static_cast<uint8_t>(rng());
+      }
+    }
+    std::vector<uint8_t> want(out_n * elem);
+    for (size_t o = 0; o < out_n; ++o) {
+      size_t rem = o, src = 0, stride = 1;
+      bool inside = true;
+      for (int d = rank - 1; d >= 0; --d) {
+        const size_t od = static_cast<size_t>(out_shape[static_cast<size_t>(d)]);
+        const int64_t i = static_cast<int64_t>(rem % od) - pads[static_cast<size_t>(2 * d)];
+        rem /= od;
+        if (i < 0 || i >= in_shape[static_cast<size_t>(d)]) inside = false;
+        src += static_cast<size_t>(std::max<int64_t>(i, 0)) * stride;
+        stride *= static_cast<size_t>(in_shape[static_cast<size_t>(d)]);
+      }
+      if (inside) {
+        std::memcpy(&want[o * elem], &input[src * elem], elem);
+      } else if (f32) {
+        std::memset(&want[o * elem], 0, elem);
+      } else {
+        want[o] = static_cast<uint8_t>(static_cast<int8_t>(zp));
+      }
+    }
+    const auto [got, folded] = RunPadGraph(*bytes, input, true);
+    EXPECT_EQ(folded, 0);
+    ASSERT_EQ(got, want) << "iter " << iter << " rank " << rank;
+  }
+}
+
+// The TRANSPOSE kernel against an index-by-index loop: random ranks 1-5,
+// random permutations, 1- and 4-byte elements.
+TEST(InterpreterTest, TransposeKernelMatchesIndexLoop) {
+  using TT = tflite::TensorType;
+  std::mt19937 rng(9);
+  for (int iter = 0; iter < 30; ++iter) {
+    const bool f32 = iter % 2 == 1;
+    const int rank = 1 + static_cast<int>(rng() % 5);
+    std::vector<int32_t> in_shape, perm(static_cast<size_t>(rank)), out_shape;
+    for (int d = 0; d < rank; ++d) in_shape.push_back(1 + static_cast<int>(rng() % 5));
+    for (int d = 0; d < rank; ++d) perm[static_cast<size_t>(d)] = d;
+    std::shuffle(perm.begin(), perm.end(), rng);
+    for (int d = 0; d < rank; ++d) {
+      out_shape.push_back(in_shape[static_cast<size_t>(perm[static_cast<size_t>(d)])]);
+    }
+    const QuantParams q = f32 ? QuantParams{} : QuantParams{{0.5f}, {3}, 0};
+    const TT type = f32 ? TT::FLOAT32 : TT::INT8;
+    ModelBuilder b;
+    const int x = b.AddInput("x", type, in_shape, q);
+    const int p = b.AddConstant("perm", TT::INT32, {rank}, perm);
+    const int y = b.AddTensor("y", type, out_shape, q);
+    b.AddOperator(tflite::BuiltinOperator::TRANSPOSE, {x, p}, {y}, TransposeOpts());
+    b.AddOutput("y", y);
+    auto bytes = b.Finish();
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    const size_t elem = f32 ? 4 : 1;
+    size_t n = 1;
+    for (int32_t d : in_shape) n *= static_cast<size_t>(d);
+    std::vector<uint8_t> input(n * elem);
+    for (uint8_t& v : input) v = static_cast<uint8_t>(rng());
+    std::vector<uint8_t> want(n * elem);
+    for (size_t o = 0; o < n; ++o) {
+      // Output index -> input index: input axis perm[d] = output coordinate d.
+      std::vector<size_t> in_idx(static_cast<size_t>(rank));
+      size_t rem = o;
+      for (int d = rank - 1; d >= 0; --d) {
+        const size_t od = static_cast<size_t>(out_shape[static_cast<size_t>(d)]);
+        in_idx[static_cast<size_t>(perm[static_cast<size_t>(d)])] = rem % od;
+        rem /= od;
+      }
+      size_t src = 0;
+      for (int d = 0; d < rank; ++d) {
+        src = src * static_cast<size_t>(in_shape[static_cast<size_t>(d)]) +
+              in_idx[static_cast<size_t>(d)];
+      }
+      std::memcpy(&want[o * elem], &input[src * elem], elem);
+    }
+    const auto [got, folded] = RunPadGraph(*bytes, input, true);
+    EXPECT_EQ(folded, 0);
+    ASSERT_EQ(got, want) << "iter " << iter << " rank " << rank;
+  }
+}
+
+// Same-shape int8/uint8 ADD and SUB (the vector loops, each path this CPU
+// has) against the same op with input 1 given one rank less, which
+// broadcasts and so runs the scalar reference loop.
+TEST(InterpreterTest, SameShapeQuantAddSubEveryPathMatchesBroadcastLoop) {
+  using TT = tflite::TensorType;
+  std::mt19937 rng(21);
+  std::printf("same-shape ADD/SUB paths 0..%d run\n", ElementwiseQuantBestPath());
+  int nontrivial = 0;
+  for (int iter = 0; iter < 24; ++iter) {
+    const bool u8 = iter % 3 == 2;
+    const bool sub = iter % 4 == 3;
+    const TT type = u8 ? TT::UINT8 : TT::INT8;
+    const int h = 1 + static_cast<int>(rng() % 6), w = 1 + static_cast<int>(rng() % 7),
+              c = 1 + static_cast<int>(rng() % 40);
+    std::uniform_real_distribution<float> scale(0.01f, 0.5f);
+    const auto zp = [&] {
+      return u8 ? static_cast<int>(rng() % 256) : static_cast<int>(rng() % 256) - 128;
+    };
+    const QuantParams qa{{scale(rng)}, {zp()}, 0}, qb{{scale(rng)}, {zp()}, 0},
+        qo{{scale(rng)}, {zp()}, 0};
+    const auto act = iter % 2 == 0 ? tflite::ActivationFunctionType::RELU6
+                                   : tflite::ActivationFunctionType::NONE;
+    std::vector<uint8_t> zbytes(static_cast<size_t>(h * w * c));
+    for (uint8_t& v : zbytes) v = static_cast<uint8_t>(rng());
+    std::string graphs[2];
+    for (int g = 0; g < 2; ++g) {
+      ModelBuilder b;
+      const int x = b.AddInput("x", type, {1, h, w, c}, qa);
+      const int z = b.AddConstant(
+          "z", type, g == 0 ? std::vector<int32_t>{1, h, w, c} : std::vector<int32_t>{h, w, c},
+          zbytes, qb);
+      const int y = b.AddTensor("y", type, {1, h, w, c}, qo);
+      b.AddOperator(sub ? tflite::BuiltinOperator::SUB : tflite::BuiltinOperator::ADD, {x, z}, {y},
+                    sub ? SubOpts(act) : AddOpts(act));
+      b.AddOutput("y", y);
+      auto bytes = b.Finish();
+      ASSERT_TRUE(bytes.ok()) << bytes.status();
+      graphs[g] = *bytes;
+    }
+    std::vector<uint8_t> input(static_cast<size_t>(h * w * c));
+    for (uint8_t& v : input) v = static_cast<uint8_t>(rng());
+    const auto [want, f0] = RunPadGraph(graphs[1], input, true);
+    ASSERT_FALSE(want.empty());
+    for (int path = 0; path <= ElementwiseQuantBestPath(); ++path) {
+      SetElementwiseQuantPathForTesting(path);
+      const auto [got, f1] = RunPadGraph(graphs[0], input, true);
+      SetElementwiseQuantPathForTesting(-1);
+      ASSERT_EQ(got, want) << "path " << path << " iter " << iter << " " << h << "x" << w << "x"
+                           << c;
+    }
+    for (uint8_t v : want) nontrivial += v != want[0];
+  }
+  EXPECT_GT(nontrivial, 200);
+}
+
+// mobilenet_v2 (its stride-2 convs read PADs): every PAD folds, outputs equal.
+TEST(InterpreterTest, MobilenetFoldedPadsMatchUnfolded) {
+  auto m = Model::Load(Fixture("mobilenet_v2_quantized_1x3x224x224.tflite"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  std::shared_ptr<const Model> shared(std::move(*m));
+  std::vector<std::vector<uint8_t>> outs;
+  int folded = 0, pads = 0;
+  for (bool fold : {false, true}) {
+    InterpreterOptions o;
+    o.fold_pad = fold;
+    auto in = Interpreter::Create(shared, BuiltinOpResolver(), o);
+    ASSERT_TRUE(in.ok()) << in.status();
+    ASSERT_TRUE((*in)->AllocateTensors().ok());
+    auto x = (*in)->mutable_input_data(0);
+    ASSERT_TRUE(x.ok());
+    std::mt19937 rng(3);
+    for (uint8_t& v : *x) v = static_cast<uint8_t>(rng());
+    ASSERT_TRUE((*in)->Invoke().ok());
+    const Tensor& y = (*in)->output(0);
+    outs.emplace_back(y.data, y.data + y.bytes);
+    if (fold) {
+      folded = (*in)->num_folded_ops();
+      for (int i = 0; i < (*in)->num_ops(); ++i) pads += (*in)->op_name(i) == "PAD";
+    }
+  }
+  EXPECT_GT(pads, 0);
+  EXPECT_EQ(folded, pads);
+  EXPECT_EQ(outs[0], outs[1]);
 }
 
 // Known values of the fixed-point helpers (computed from their definitions).

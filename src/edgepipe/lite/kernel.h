@@ -131,6 +131,16 @@ class KernelContext {
   std::vector<Tensor*> inputs;
   std::vector<Tensor*> outputs;
 
+  // Spatial padding the interpreter folded into this op from a PAD that fed
+  // input 0 (Interpreter, InterpreterOptions::fold_pad): input 0 is then the
+  // PAD's input, and the op must behave as if it were padded by these many
+  // rows/columns (NHWC axes 1 and 2) of the input zero point. Only set for
+  // ops whose registration has folds_input_pad; all zero otherwise.
+  struct FoldedPad {
+    int top = 0, bottom = 0, left = 0, right = 0;
+  };
+  FoldedPad folded_pad;
+
  private:
   int op_index_;
   std::string op_name_;
@@ -142,6 +152,9 @@ class KernelContext {
 struct KernelRegistration {
   Status (*prepare)(KernelContext& ctx) = nullptr;
   Status (*eval)(KernelContext& ctx) = nullptr;
+  // The kernel honours KernelContext::folded_pad for int8/uint8 (non-hybrid)
+  // inputs, so the interpreter may fold a preceding zero-point PAD into it.
+  bool folds_input_pad = false;
 };
 
 // ---- helpers shared by kernels (kernel_util.cc) ----

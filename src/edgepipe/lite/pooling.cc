@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <type_traits>
 
 #include "edgepipe/lite/op_resolver.h"
 #include "edgepipe/lite/quant_math.h"
@@ -157,6 +158,14 @@ struct MeanState : KernelState {
   int32_t mult = 0;
   int shift = 0;
   int32_t in_zp = 0, out_zp = 0;
+  // The reduced axes are adjacent (e.g. H, W of NHWC): the input is
+  // [outer, reduce, inner] and Eval sums rows of `inner` elements into
+  // `acc_i32` / `acc_f32` (Eval's scratch: one Invoke at a time), each
+  // output's terms in the reference's order, so sums are bit-identical.
+  bool blocked = false;
+  int64_t outer = 1, reduce = 1, inner = 1;
+  mutable std::vector<int32_t> acc_i32;
+  mutable std::vector<float> acc_f32;
 };
 
 Status PrepareMean(KernelContext& ctx) {
@@ -188,6 +197,29 @@ Status PrepareMean(KernelContext& ctx) {
     }
   }
   if (s->count == 0) return ctx.Error("mean over an empty axis");
+  {
+    int first = -1, last = -1;
+    for (int d = 0; d < in->rank(); ++d) {
+      if (s->reduced[static_cast<size_t>(d)]) {
+        if (first < 0) first = d;
+        last = d;
+      }
+    }
+    s->blocked = first >= 0;
+    for (int d = std::max(first, 0); d <= last; ++d) {
+      if (!s->reduced[static_cast<size_t>(d)]) s->blocked = false;
+    }
+    if (s->blocked) {
+      for (int d = 0; d < first; ++d) s->outer *= in->dim(d);
+      s->reduce = s->count;
+      for (int d = last + 1; d < in->rank(); ++d) s->inner *= in->dim(d);
+      if (in->type == tflite::TensorType::FLOAT32) {
+        s->acc_f32.assign(static_cast<size_t>(s->inner), 0.0f);
+      } else {
+        s->acc_i32.assign(static_cast<size_t>(s->inner), 0);
+      }
+    }
+  }
   using T = tflite::TensorType;
   RETURN_IF_ERROR(ctx.CheckType(in, "input", {T::FLOAT32, T::INT8, T::UINT8}));
   if (out->type != in->type) return ctx.Unsupported("output type differs from input type");
@@ -207,6 +239,26 @@ Status PrepareMean(KernelContext& ctx) {
 // Sums over reduced axes into acc (one entry per output element).
 template <typename T, typename Acc, typename F>
 void ReduceSum(const MeanState& s, const Tensor& in, const T* x, int64_t out_n, F finish) {
+  if (s.blocked) {
+    std::vector<Acc>& acc = [&]() -> std::vector<Acc>& {
+      if constexpr (std::is_same_v<Acc, float>) {
+        return s.acc_f32;
+      } else {
+        return s.acc_i32;
+      }
+    }();
+    const auto inner = static_cast<size_t>(s.inner);
+    for (int64_t o = 0; o < s.outer; ++o) {
+      std::fill(acc.begin(), acc.end(), Acc{0});
+      const T* block = x + static_cast<size_t>(o * s.reduce) * inner;
+      for (int64_t r = 0; r < s.reduce; ++r) {
+        const T* row = block + static_cast<size_t>(r) * inner;
+        for (size_t i = 0; i < inner; ++i) acc[i] += static_cast<Acc>(row[i]);
+      }
+      for (size_t i = 0; i < inner; ++i) finish(o * s.inner + static_cast<int64_t>(i), acc[i]);
+    }
+    return;
+  }
   const int rank = in.rank();
   // Output index of each input element: strides over kept axes.
   std::array<int64_t, 8> ostride{};

@@ -97,6 +97,7 @@ Status PrepareTranspose(KernelContext& ctx) {
   if (static_cast<int>(s->perm.size()) != in->rank()) {
     return ctx.Error("perm has {} entries for a rank-{} input", s->perm.size(), in->rank());
   }
+  if (in->rank() > 8) return ctx.Unsupported("input rank {} > 8", in->rank());
   std::vector<bool> seen(s->perm.size(), false);
   std::vector<int32_t> shape;
   for (int32_t p : s->perm) {
@@ -112,31 +113,73 @@ Status PrepareTranspose(KernelContext& ctx) {
   return Status::Ok();
 }
 
+// Copies `in` to `out` (dims `out_dims`, `rank` >= 2) where output axis d
+// steps the input by `strides[d]` elements: the two innermost output axes
+// run as plain loops, the outer ones through an index odometer.
+template <typename E>
+void TransposeLoop(const E* in, E* out, const std::array<int64_t, 8>& strides,
+                   const std::array<int64_t, 8>& out_dims, int rank) {
+  const int64_t n1 = out_dims[static_cast<size_t>(rank - 2)];
+  const int64_t n0 = out_dims[static_cast<size_t>(rank - 1)];
+  const int64_t s1 = strides[static_cast<size_t>(rank - 2)];
+  const int64_t s0 = strides[static_cast<size_t>(rank - 1)];
+  int64_t outer = 1;
+  for (int d = 0; d < rank - 2; ++d) outer *= out_dims[static_cast<size_t>(d)];
+  std::array<int64_t, 8> idx{};
+  for (int64_t o = 0; o < outer; ++o) {
+    int64_t base = 0;
+    for (int d = 0; d < rank - 2; ++d) {
+      base += idx[static_cast<size_t>(d)] * strides[static_cast<size_t>(d)];
+    }
+    for (int64_t j = 0; j < n1; ++j) {
+      const E* src = in + base + j * s1;
+      for (int64_t i = 0; i < n0; ++i) out[i] = src[i * s0];
+      out += n0;
+    }
+    for (int d = rank - 3; d >= 0; --d) {
+      if (++idx[static_cast<size_t>(d)] < out_dims[static_cast<size_t>(d)]) break;
+      idx[static_cast<size_t>(d)] = 0;
+    }
+  }
+}
+
 Status EvalTranspose(KernelContext& ctx) {
   const auto& perm = ctx.state<TransposeState>()->perm;
   const Tensor* in = ctx.input(0);
   Tensor* out = ctx.output(0);
   const int rank = in->rank();
   const size_t elem = TensorTypeSize(in->type);
+  if (rank < 2 || out->num_elements() == 0) {
+    std::memcpy(out->data, in->data, out->bytes);  // rank <= 1: the identity
+    return Status::Ok();
+  }
   std::array<int64_t, 8> in_strides{};
   int64_t stride = 1;
   for (int i = rank - 1; i >= 0; --i) {
     in_strides[static_cast<size_t>(i)] = stride;
     stride *= in->dim(i);
   }
-  std::array<int64_t, 8> idx{};
-  const int64_t n = out->num_elements();
-  for (int64_t o = 0; o < n; ++o) {
-    int64_t src = 0;
-    for (int d = 0; d < rank; ++d)
-      src += idx[static_cast<size_t>(d)] *
-             in_strides[static_cast<size_t>(perm[static_cast<size_t>(d)])];
-    std::memcpy(out->data + static_cast<size_t>(o) * elem,
-                in->data + static_cast<size_t>(src) * elem, elem);
-    for (int d = rank - 1; d >= 0; --d) {
-      if (++idx[static_cast<size_t>(d)] < out->dim(d)) break;
-      idx[static_cast<size_t>(d)] = 0;
-    }
+  // Input stride of each output axis.
+  std::array<int64_t, 8> strides{}, dims{};
+  for (int d = 0; d < rank; ++d) {
+    strides[static_cast<size_t>(d)] = in_strides[static_cast<size_t>(perm[static_cast<size_t>(d)])];
+    dims[static_cast<size_t>(d)] = out->dim(d);
+  }
+  switch (elem) {
+    case 1:
+      TransposeLoop(in->as<uint8_t>(), out->as<uint8_t>(), strides, dims, rank);
+      break;
+    case 2:
+      TransposeLoop(in->as<uint16_t>(), out->as<uint16_t>(), strides, dims, rank);
+      break;
+    case 4:
+      TransposeLoop(in->as<uint32_t>(), out->as<uint32_t>(), strides, dims, rank);
+      break;
+    case 8:
+      TransposeLoop(in->as<uint64_t>(), out->as<uint64_t>(), strides, dims, rank);
+      break;
+    default:
+      return ctx.Unsupported("element size {}", elem);
   }
   return Status::Ok();
 }
@@ -154,6 +197,7 @@ Status PreparePad(KernelContext& ctx) {
   auto s = std::make_unique<PadState>();
   std::vector<int32_t> pads;
   RETURN_IF_ERROR(ConstInts(ctx, ctx.input(1), "paddings", &pads));
+  if (in->rank() > 8) return ctx.Unsupported("input rank {} > 8", in->rank());
   if (static_cast<int>(pads.size()) != 2 * in->rank()) {
     return ctx.Error("paddings has {} values, expected {} x 2", pads.size(), in->rank());
   }
@@ -181,24 +225,54 @@ Status EvalPad(KernelContext& ctx) {
   const Tensor* in = ctx.input(0);
   Tensor* out = ctx.output(0);
   const size_t elem = TensorTypeSize(in->type);
-  // Fill with the pad value, then copy input rows (last axis) into place.
-  for (size_t i = 0; i < out->bytes; i += elem) std::memcpy(out->data + i, s.pad_byte, elem);
+  // The pad value's bytes are all equal (one byte for int8/uint8, zero for
+  // wider types), so borders are memset.
+  const int pad = s.pad_byte[0];
   const int rank = in->rank();
-  if (in->num_elements() == 0) return Status::Ok();
-  const int32_t row = rank > 0 ? in->dim(rank - 1) : 1;
-  const int64_t rows = in->num_elements() / row;
-  std::array<int64_t, 8> idx{};
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t dst = 0;
-    for (int d = 0; d < rank; ++d) {
-      const int64_t coord =
-          (d == rank - 1 ? 0 : idx[static_cast<size_t>(d)]) + s.before[static_cast<size_t>(d)];
-      dst = dst * out->dim(d) + coord;
+  // Axes [inner_axis, rank) are not padded: they form contiguous blocks of
+  // `inner` elements in both tensors. Axis `a` = inner_axis - 1 is the last
+  // padded one: each output row along it is [before | input row | after].
+  int inner_axis = rank;
+  while (inner_axis > 0 && in->dim(inner_axis - 1) == out->dim(inner_axis - 1)) --inner_axis;
+  if (inner_axis == 0 || in->num_elements() == 0) {
+    if (in->num_elements() == 0) {
+      std::memset(out->data, pad, out->bytes);
+    } else {
+      std::memcpy(out->data, in->data, out->bytes);
     }
-    std::memcpy(out->data + static_cast<size_t>(dst) * elem,
-                in->data + static_cast<size_t>(r * row) * elem, static_cast<size_t>(row) * elem);
-    for (int d = rank - 2; d >= 0; --d) {
-      if (++idx[static_cast<size_t>(d)] < in->dim(d)) break;
+    return Status::Ok();
+  }
+  const int a = inner_axis - 1;
+  size_t inner = elem;
+  for (int d = inner_axis; d < rank; ++d) inner *= static_cast<size_t>(in->dim(d));
+  const size_t before = static_cast<size_t>(s.before[static_cast<size_t>(a)]) * inner;
+  const size_t copy = static_cast<size_t>(in->dim(a)) * inner;
+  const size_t out_row = static_cast<size_t>(out->dim(a)) * inner;
+  const size_t after = out_row - before - copy;
+  int64_t rows = 1;
+  for (int d = 0; d < a; ++d) rows *= out->dim(d);
+  std::array<int64_t, 8> idx{};  // output index over axes [0, a)
+  uint8_t* dst = out->data;
+  for (int64_t r = 0; r < rows; ++r, dst += out_row) {
+    bool inside = true;
+    int64_t src_row = 0;
+    for (int d = 0; d < a; ++d) {
+      const int64_t i = idx[static_cast<size_t>(d)] - s.before[static_cast<size_t>(d)];
+      if (i < 0 || i >= in->dim(d)) {
+        inside = false;
+        break;
+      }
+      src_row = src_row * in->dim(d) + i;
+    }
+    if (inside) {
+      std::memset(dst, pad, before);
+      std::memcpy(dst + before, in->data + static_cast<size_t>(src_row) * copy, copy);
+      std::memset(dst + before + copy, pad, after);
+    } else {
+      std::memset(dst, pad, out_row);
+    }
+    for (int d = a - 1; d >= 0; --d) {
+      if (++idx[static_cast<size_t>(d)] < out->dim(d)) break;
       idx[static_cast<size_t>(d)] = 0;
     }
   }
