@@ -62,7 +62,7 @@ TEST(ExtractTest, ChunksStayWithinAFileAndCountGlobally) {
     ASSERT_TRUE(more.ok()) << more.status();
     if (!*more) break;
     seen.emplace_back(std::string(Basename(c.file)), c.first_index, c.first_in_file,
-                      c.records.size());
+                      static_cast<size_t>(c.size()));
   }
   using T = std::tuple<std::string, int64_t, int64_t, size_t>;
   EXPECT_THAT(seen, ElementsAre(T{"a.tfrecord", 0, 0, 2}, T{"a.tfrecord", 2, 2, 2},
