@@ -110,8 +110,10 @@ Result<int64_t> FolderBytes(const std::string& dir, Env* env) {
 
 class NativeRunner final : public RunnerBase {
  public:
+  // `size_bytes` >= 0: the folder's size, already known (Clone).
   static Result<std::unique_ptr<ModelRunner>> Open(const ModelSpec& spec, const std::string& path,
-                                                   const ModelRunnerOptions& options) {
+                                                   const ModelRunnerOptions& options,
+                                                   int64_t size_bytes = -1) {
     auto r = std::unique_ptr<NativeRunner>(new NativeRunner());
     r->spec_ = spec;
     r->options_ = options;
@@ -191,7 +193,11 @@ class NativeRunner final : public RunnerBase {
       if (o == all.end()) return r->Error("output \"" + r->output_ + "\" is not a model output");
       r->output_index_ = static_cast<size_t>(o - all.begin());
     }
-    ASSIGN_OR_RETURN(r->info_.size_bytes, FolderBytes(dir, env));
+    if (size_bytes >= 0) {
+      r->info_.size_bytes = size_bytes;
+    } else {
+      ASSIGN_OR_RETURN(r->info_.size_bytes, FolderBytes(dir, env));
+    }
     // Output width: run one empty batch ([0, ...] outputs).
     r->num_outputs_ = -1;
     return std::unique_ptr<ModelRunner>(std::move(r));
@@ -252,7 +258,7 @@ class NativeRunner final : public RunnerBase {
   }
 
   Result<std::unique_ptr<ModelRunner>> Clone() const override {
-    ASSIGN_OR_RETURN(auto r, Open(spec_, info_.path, options_));
+    ASSIGN_OR_RETURN(auto r, Open(spec_, info_.path, options_, info_.size_bytes));
     auto* native = static_cast<NativeRunner*>(r.get());
     native->num_outputs_ = num_outputs_;
     return r;
