@@ -174,7 +174,7 @@ TEST(TFRecordTest, ViewsPointIntoTheBuffer) {
 TEST(TFRecordTest, StableViewsOutliveLaterReads) {
   const auto records = SampleRecords();
   const std::string bytes = FrameAll(records);
-  for (size_t buffer : {size_t{1}, size_t{13}, size_t{4096}, size_t{1} << 20}) {
+  for (size_t buffer : {size_t{13}, size_t{4096}, size_t{1} << 20}) {
     for (size_t chunk : {size_t{1} << 30, size_t{4093}}) {
       SCOPED_TRACE("buffer " + std::to_string(buffer) + " chunk " + std::to_string(chunk));
       TFRecordReaderOptions options;
