@@ -20,6 +20,9 @@
 //   build/rel/bench/eval_bench --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true   (one line)
 // EVAL_BENCH_GZIP=1 writes the examples gzip-compressed (as ExampleGen does).
+// EVAL_BENCH_KEEP=<dir> also copies the two models, the examples and the
+// EvalConfig there (native/, lite/, test.tfrecord, eval_config.pbtxt), to
+// compare `edgepipe evaluate` outputs of two builds on the same inputs.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -105,19 +108,6 @@ Status Build(Fixture* f) {
   return Status::Ok();
 }
 
-Fixture& TheFixture() {
-  static Fixture* f = [] {
-    auto* fx = new Fixture();
-    Status s = Build(fx);
-    if (!s.ok()) {
-      std::fprintf(stderr, "eval_bench setup: %s\n", s.ToString().c_str());
-      std::exit(1);
-    }
-    return fx;
-  }();
-  return *f;
-}
-
 constexpr char kConfig[] = R"(
   model_specs { name: "native" model_type: "tf_keras" label_key: "image_class" }
   model_specs { name: "int8" model_type: "tf_lite" label_key: "image_class" }
@@ -128,6 +118,35 @@ constexpr char kConfig[] = R"(
     metrics { class_name: "SparseCategoricalAccuracy" }
   }
 )";
+
+Status Keep(const Fixture& f, const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  for (const auto& [from, to] : {std::pair{f.native, "native"}, std::pair{f.lite, "lite"},
+                                 std::pair{f.examples, "test.tfrecord"}}) {
+    fs::copy(from, fs::path(dir) / to,
+             fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+    if (ec) return Status::IoError("copy " + from + " to " + dir + ": " + ec.message());
+  }
+  return WriteFileAtomic(JoinPath(dir, "eval_config.pbtxt"), kConfig);
+}
+
+Fixture& TheFixture() {
+  static Fixture* f = [] {
+    auto* fx = new Fixture();
+    Status s = Build(fx);
+    if (const char* keep = std::getenv("EVAL_BENCH_KEEP"); s.ok() && keep != nullptr) {
+      s = Keep(*fx, keep);
+    }
+    if (!s.ok()) {
+      std::fprintf(stderr, "eval_bench setup: %s\n", s.ToString().c_str());
+      std::exit(1);
+    }
+    return fx;
+  }();
+  return *f;
+}
 
 void BM_Evaluate(benchmark::State& state) {
   Fixture& f = TheFixture();
@@ -260,7 +279,8 @@ int main(int argc, char** argv) {
   edgepipe::eval::TheFixture();
   edgepipe::eval::ItemsReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  std::printf("\nexamples per process CPU-second, per model (each model sees every example), median:\n");
+  std::printf(
+      "\nexamples per process CPU-second, per model (each model sees every example), median:\n");
   for (const char* t : {"1", "2"}) {
     const double ev = reporter.rates["BM_Evaluate/" + std::string(t)];
     const double bare = reporter.rates["BM_BareInference/" + std::string(t)];

@@ -38,6 +38,11 @@ std::string Hex32(uint32_t v) {
   return s;
 }
 
+std::string DataCrcMismatch(uint32_t stored, uint32_t computed, uint64_t length) {
+  return "data crc mismatch: stored " + Hex32(stored) + ", computed " + Hex32(computed) + " over " +
+         std::to_string(length) + " data bytes";
+}
+
 }  // namespace
 
 void EncodeTFRecordHeader(uint64_t length, char out[kTFRecordHeaderSize]) {
@@ -152,19 +157,26 @@ Status TFRecordReader::Corrupt(const std::string& what) {
 
 Status TFRecordReader::Fill(size_t need) {
   while (end_ - begin_ < need && !eof_) {
-    if (begin_ > 0) {  // move the partial record to the front
-      std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
-      end_ -= begin_;
+    const size_t have = end_ - begin_;
+    if (end_ == cap_ || cap_ - end_ < need - have) {
+      // No room: move the partial record to the front, into a bigger block
+      // when it fills the whole buffer (doubling as data arrives, so a length
+      // that lies costs at most twice the bytes the file really holds), or
+      // into a fresh block when views into this one may still be read
+      // (stable_views; bytes past end_ are never handed out, so appending
+      // there needs no fresh block).
+      const bool shared = options_.stable_views && buf_.use_count() > 1;
+      const size_t new_cap = have == cap_ ? cap_ * 2 : cap_;
+      if (shared || new_cap != cap_) {
+        std::shared_ptr<char[]> fresh(new char[new_cap]);
+        std::memcpy(fresh.get(), buf_.get() + begin_, have);
+        buf_ = std::move(fresh);
+        cap_ = new_cap;
+      } else if (begin_ > 0) {
+        std::memmove(buf_.get(), buf_.get() + begin_, have);
+      }
       begin_ = 0;
-    }
-    if (end_ == cap_) {
-      // Grow by doubling as data arrives, so a length that lies costs at most
-      // twice the bytes the file really holds.
-      const size_t new_cap = cap_ * 2;
-      std::unique_ptr<char[]> bigger(new char[new_cap]);
-      std::memcpy(bigger.get(), buf_.get(), end_);
-      buf_ = std::move(bigger);
-      cap_ = new_cap;
+      end_ = have;
     }
     Result<size_t> got = file_->Read(buf_.get() + end_, cap_ - end_);
     if (!got.ok()) {
@@ -220,16 +232,29 @@ Result<bool> TFRecordReader::Next(std::string_view* record) {
   if (options_.verify_data_crc) {
     const uint32_t want_crc = DecodeLE32(data + length);
     const uint32_t crc = MaskedCrc(data, length);
-    if (crc != want_crc) {
-      return Corrupt("data crc mismatch: stored " + Hex32(want_crc) + ", computed " + Hex32(crc) +
-                     " over " + std::to_string(length) + " data bytes");
-    }
+    if (crc != want_crc) return Corrupt(DataCrcMismatch(want_crc, crc, length));
   }
   *record = std::string_view(data, length);
   begin_ += total;
   offset_ += total;
   ++index_;
   return true;
+}
+
+Result<bool> TFRecordReader::Next(std::string_view* record, TFRecordBlock* block) {
+  ASSIGN_OR_RETURN(bool more, Next(record));
+  if (more) *block = buf_;
+  return more;
+}
+
+Status CheckTFRecordDataCrc(std::string_view record, const std::string& path, uint64_t index,
+                            uint64_t offset, bool gzip) {
+  const uint32_t want_crc = DecodeLE32(record.data() + record.size());
+  const uint32_t crc = MaskedCrc(record.data(), record.size());
+  if (crc == want_crc) return Status::Ok();
+  return Status::DataLoss(path + ": record " + std::to_string(index) + " at " +
+                          (gzip ? "uncompressed byte " : "byte ") + std::to_string(offset) + ": " +
+                          DataCrcMismatch(want_crc, crc, record.size()));
 }
 
 Result<bool> TFRecordReader::Next(std::string* record) {

@@ -90,7 +90,26 @@ struct TFRecordReaderOptions {
   // Records longer than this are reported as DataLoss (a corrupt length that
   // happens to match its crc must not allocate gigabytes).
   uint64_t max_record_length = uint64_t{2} << 30;
+  // When true the reader never overwrites bytes it has handed out: a full
+  // buffer is replaced by a fresh block (unless no one else holds it), so
+  // the views of Next(std::string_view*, TFRecordBlock*) stay valid as long
+  // as their block is held. Costs nothing when records are read once.
+  bool stable_views = false;
 };
+
+// A read buffer block, shared by the reader and whoever holds views into it.
+using TFRecordBlock = std::shared_ptr<const char[]>;
+
+// Checks a record's data crc: the 4 bytes that follow `record` in memory,
+// as TFRecordReader returns it with verify_data_crc = false (its views are
+// always followed by their footer). `path`, `index` and `offset` (the
+// record's header byte, uncompressed when `gzip`) make the DataLoss message
+// the same as the reader's own check:
+//   "x.tfrecord: record 5 at byte 16040: data crc mismatch: stored 0x..., computed 0x... over
+//   3191 data bytes".
+// Thread-safe (pure).
+Status CheckTFRecordDataCrc(std::string_view record, const std::string& path, uint64_t index,
+                            uint64_t offset, bool gzip);
 
 // Reads records front to back, verifying every crc. Errors are DataLoss and
 // name the file, the record index (from 0), its byte offset (uncompressed
@@ -116,6 +135,14 @@ class TFRecordReader {
   Result<bool> Next(std::string_view* record);
   // As above, copying into `*record`.
   Result<bool> Next(std::string* record);
+  // As the first form, and sets *block to the buffer block holding the
+  // record: with options.stable_views the view stays valid while *block (or
+  // a copy) is held, across later calls and the reader's destruction.
+  // Without stable_views the view is as short-lived as the first form's.
+  Result<bool> Next(std::string_view* record, TFRecordBlock* block);
+
+  // True when the file is read through gzip (offsets are uncompressed).
+  bool gzip() const { return gzip_; }
 
   // Index of the next record (= records read so far).
   uint64_t record_index() const { return index_; }
@@ -133,7 +160,7 @@ class TFRecordReader {
   std::unique_ptr<ReadableFile> file_;
   TFRecordReaderOptions options_;
   bool gzip_;
-  std::unique_ptr<char[]> buf_;
+  std::shared_ptr<char[]> buf_;  // shared with views' holders when stable_views
   size_t cap_ = 0;
   size_t begin_ = 0;  // first unconsumed byte
   size_t end_ = 0;    // one past the last buffered byte

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -165,6 +166,108 @@ TEST(TFRecordTest, ViewsPointIntoTheBuffer) {
     auto more = reader->Next(&view);
     ASSERT_TRUE(more.ok() && *more);
     EXPECT_EQ(view, want);
+  }
+}
+
+// stable_views: every view stays valid while its block is held, whatever
+// the buffer and read sizes (blocks fill, overflow into fresh blocks, grow).
+TEST(TFRecordTest, StableViewsOutliveLaterReads) {
+  const auto records = SampleRecords();
+  const std::string bytes = FrameAll(records);
+  for (size_t buffer : {size_t{13}, size_t{4096}, size_t{1} << 20}) {
+    for (size_t chunk : {size_t{1} << 30, size_t{4093}}) {
+      SCOPED_TRACE("buffer " + std::to_string(buffer) + " chunk " + std::to_string(chunk));
+      TFRecordReaderOptions options;
+      options.buffer_size = buffer;
+      options.stable_views = true;
+      auto reader = ReaderOver(bytes, chunk, options);
+      std::vector<std::string_view> views;
+      std::vector<TFRecordBlock> blocks;
+      while (true) {
+        std::string_view view;
+        TFRecordBlock block;
+        auto more = reader->Next(&view, &block);
+        ASSERT_TRUE(more.ok()) << more.status();
+        if (!*more) break;
+        ASSERT_NE(block, nullptr);
+        EXPECT_GE(view.data(), block.get());
+        views.push_back(view);
+        blocks.push_back(std::move(block));
+      }
+      reader.reset();  // the views must not depend on the reader
+      ASSERT_EQ(views.size(), records.size());
+      for (size_t i = 0; i < records.size(); ++i) EXPECT_EQ(views[i], records[i]) << i;
+    }
+  }
+}
+
+// Without other holders the block is reused (no fresh block per fill).
+TEST(TFRecordTest, StableViewsReuseAnUnheldBlock) {
+  std::vector<std::string> records(50, std::string(1000, 'x'));
+  TFRecordReaderOptions options;
+  options.buffer_size = 4096;
+  options.stable_views = true;
+  auto reader = ReaderOver(FrameAll(records), 1 << 30, options);
+  std::set<const char*> distinct;
+  for (size_t i = 0; i < records.size(); ++i) {
+    std::string_view view;
+    TFRecordBlock block;
+    auto more = reader->Next(&view, &block);
+    ASSERT_TRUE(more.ok() && *more);
+    EXPECT_EQ(view, records[i]);
+    distinct.insert(block.get());
+  }
+  // The first block is replaced once (held by `block` while the second fill
+  // runs), then the two alternate at most.
+  EXPECT_LE(distinct.size(), 3u);
+}
+
+// A reader with verify_data_crc = false plus CheckTFRecordDataCrc gives the
+// verifying reader's error, word for word, for plain and gzip files.
+TEST(TFRecordTest, DeferredDataCrcCheckMatchesTheReader) {
+  TempDir tmp;
+  const std::vector<std::string> records = {std::string(100, 'a'), std::string(3191, 'b'),
+                                            std::string(50, 'c')};
+  std::string bad = FrameAll(records);
+  bad[12 + 100 + 4 + 12 + 7] ^= 0x20;  // a data byte of record 1
+  for (bool gz : {false, true}) {
+    SCOPED_TRACE(gz ? "gzip" : "plain");
+    const std::string path = tmp.File(gz ? "bad.tfrecord.gz" : "bad.tfrecord");
+    if (gz) {
+      auto file = Env::Default()->OpenForWrite(path);
+      ASSERT_TRUE(file.ok());
+      auto out = NewGzipWritableFile(std::move(*file), 1);
+      ASSERT_TRUE(out->Append(bad).ok());
+      ASSERT_TRUE(out->Close().ok());
+    } else {
+      ASSERT_TRUE(WriteFileAtomic(path, bad).ok());
+    }
+    auto verifying = TFRecordReader::Open(path);
+    ASSERT_TRUE(verifying.ok());
+    Status want;
+    ReadAll(**verifying, &want);
+    ASSERT_EQ(want.code(), StatusCode::kDataLoss);
+    EXPECT_THAT(want.message(), HasSubstr("data crc mismatch"));
+
+    TFRecordReaderOptions options;
+    options.verify_data_crc = false;
+    options.stable_views = true;
+    auto lazy = TFRecordReader::Open(path, options);
+    ASSERT_TRUE(lazy.ok());
+    std::vector<Status> got;
+    while (true) {
+      const uint64_t index = (*lazy)->record_index(), offset = (*lazy)->offset();
+      std::string_view view;
+      TFRecordBlock block;
+      auto more = (*lazy)->Next(&view, &block);
+      ASSERT_TRUE(more.ok());
+      if (!*more) break;
+      got.push_back(CheckTFRecordDataCrc(view, path, index, offset, (*lazy)->gzip()));
+    }
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_TRUE(got[0].ok());
+    EXPECT_EQ(got[1], want);
+    EXPECT_TRUE(got[2].ok());
   }
 }
 

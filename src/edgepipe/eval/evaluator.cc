@@ -19,6 +19,7 @@
 #include "edgepipe/eval/model_runner.h"
 #include "edgepipe/eval/slicer.h"
 #include "edgepipe/eval/thresholds.h"
+#include "edgepipe/nn/parallel.h"
 
 namespace edgepipe::eval {
 namespace {
@@ -238,13 +239,17 @@ Result<EvalResult> Evaluate(const EvalConfig& config, const std::vector<ModelSou
   ASSIGN_OR_RETURN(Extractor extractor, Extractor::Create(es));
 
   // The data: the first chunk is read here to check the models' inputs.
-  ASSIGN_OR_RETURN(auto reader,
-                   ExampleReader::Open(examples, {.split = options.split, .env = options.env}));
+  // The reader only frames records under the workers' lock; each worker
+  // checks its chunk's data crcs (in Extract), outside the lock.
+  ASSIGN_OR_RETURN(auto reader, ExampleReader::Open(examples, {.split = options.split,
+                                                               .env = options.env,
+                                                               .defer_data_crc = true}));
   std::optional<ExampleChunk> pending(ExampleChunk{});
   ASSIGN_OR_RETURN(bool any, reader->Next(options.batch_size, &*pending));
   if (!any) return Status::InvalidArgument("examples " + examples + " hold no records");
+  RETURN_IF_ERROR(pending->VerifyDataCrcs());
   {
-    Result<std::vector<std::string>> names = FeatureNamesOf(pending->records[0]);
+    Result<std::vector<std::string>> names = FeatureNamesOf(pending->record(0));
     if (!names.ok()) {
       return Status::DataLoss(pending->file + ": example 0: " + names.status().message());
     }
@@ -275,6 +280,7 @@ Result<EvalResult> Evaluate(const EvalConfig& config, const std::vector<ModelSou
 
   auto work = [&](Worker& w) -> Status {
     ExampleChunk chunk;
+    ExtractedChunk x;  // reused: its buffers are allocated once per worker
     ChunkSlices cs;
     std::vector<std::vector<float>> preds(nm);
     while (true) {
@@ -290,7 +296,8 @@ Result<EvalResult> Evaluate(const EvalConfig& config, const std::vector<ModelSou
           if (!more) return Status::Ok();
         }
       }
-      ASSIGN_OR_RETURN(ExtractedChunk x, w.extractor->Extract(std::move(chunk)));
+      RETURN_IF_ERROR(w.extractor->Extract(std::move(chunk), &x));
+      chunk.blocks.clear();  // lets the reader reuse its buffer block
       double t1 = Now();
       w.read_seconds += t1 - t0;
       ModelInputBatch in{.size = x.size, .serialized = x.records, .features = &x.features};
@@ -333,17 +340,32 @@ Result<EvalResult> Evaluate(const EvalConfig& config, const std::vector<ModelSou
       progress.Add(x.size);
     }
   };
-  std::vector<Status> statuses(workers.size());
-  ThreadPool::Default()->ParallelFor(static_cast<int64_t>(workers.size()), 1,
-                                     [&](int64_t begin, int64_t end) {
-                                       for (int64_t i = begin; i < end; ++i) {
-                                         Status s = work(workers[static_cast<size_t>(i)]);
-                                         if (!s.ok()) {
-                                           std::lock_guard<std::mutex> lock(mu);
-                                           if (error.ok()) error = s;
-                                         }
-                                       }
-                                     });
+  const auto run = [&](int64_t i) {
+    Status s = work(workers[static_cast<size_t>(i)]);
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (error.ok()) error = s;
+    }
+  };
+  // Several workers with a native model: run them as the tasks of one
+  // nn::ParallelFor, so that the native layers' own nn::ParallelFor calls
+  // run inline on each worker (parallel.h: a ParallelFor issued from inside
+  // a task runs inline). Otherwise every worker's matrix products would
+  // queue for nn's single process-wide pool (one job at a time, its threads
+  // spinning between jobs) and the workers would not scale. This holds nn's
+  // pool for the evaluation; it needs at least as many nn threads.
+  const bool any_native = std::any_of(specs.begin(), specs.end(), [](const ModelSpec& s) {
+    Result<std::string> type = RunnerModelType(s.model_type());
+    return type.ok() && *type == "native";
+  });
+  if (workers.size() > 1 && any_native && nn::NumThreads() >= static_cast<int>(workers.size())) {
+    nn::ParallelFor(static_cast<int64_t>(workers.size()), run);
+  } else {
+    ThreadPool::Default()->ParallelFor(static_cast<int64_t>(workers.size()), 1,
+                                       [&](int64_t begin, int64_t end) {
+                                         for (int64_t i = begin; i < end; ++i) run(i);
+                                       });
+  }
   progress.Finish();
   RETURN_IF_ERROR(error);
 

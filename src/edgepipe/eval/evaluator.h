@@ -14,9 +14,14 @@
 // there are several. The result has the same structure for every model type.
 //
 // Parallelism: `num_threads` workers each take the next chunk from the
-// reader (under a lock), parse it, run every model on it (each worker has its
-// own model runners) and feed their own accumulators; the accumulators are
-// merged at the end. Bootstrap resampling depends on example ids only, so
+// reader (under a lock, which only frames records: no copy, no crc), check
+// its crcs and parse it, run every model on it (each worker has its own
+// model runners) and feed their own accumulators; the accumulators are
+// merged at the end. With several workers and a native model the workers run
+// as the tasks of one nn::ParallelFor (when nn::NumThreads() >= workers), so
+// that native layers run inline on their worker instead of queueing for nn's
+// process-wide pool; nn::ParallelFor calls from other threads wait until the
+// evaluation ends. Bootstrap resampling depends on example ids only, so
 // the result does not depend on the threading (up to float rounding).
 //
 // Thread safety: Evaluate is reentrant; it uses its own threads.

@@ -14,6 +14,8 @@
 #include "edgepipe/core/testing/temp_dir.h"
 #include "edgepipe/eval/config.h"
 #include "edgepipe/eval/eval_testing.h"
+#include "edgepipe/eval/extract.h"
+#include "edgepipe/nn/parallel.h"
 
 namespace edgepipe::eval {
 namespace {
@@ -188,6 +190,59 @@ TEST_F(EvaluatorTest, ThreadsAndBatchSizesDoNotChangeTheResult) {
       ASSERT_NE(it, two->slices[s].metrics.end()) << key.name;
       EXPECT_NEAR(v.value, it->second.value, 1e-9) << key.name;
     }
+  }
+}
+
+// Several workers with a native model run as nn::ParallelFor tasks when nn
+// has the threads (native GEMMs inline), else on the ThreadPool: both give
+// the one-worker result.
+TEST_F(EvaluatorTest, WorkersOnNnTasksOrOnTheThreadPoolAgree) {
+  const std::vector<ModelSource> models = {{"full", models_->native}, {"lite", models_->lite_int8}};
+  auto one = Evaluate(Config(kTwoModels), models, *examples_, Quiet(nullptr, 1));
+  ASSERT_TRUE(one.ok()) << one.status();
+  const int saved = nn::NumThreads();
+  for (int nn_threads : {3, 1}) {
+    SCOPED_TRACE(nn_threads == 3 ? "nn::ParallelFor tasks" : "ThreadPool");
+    nn::SetNumThreads(nn_threads);
+    EvaluateOptions o = Quiet(nullptr, 3);
+    o.batch_size = 5;
+    auto many = Evaluate(Config(kTwoModels), models, *examples_, o);
+    ASSERT_TRUE(many.ok()) << many.status();
+    ASSERT_EQ(one->slices.size(), many->slices.size());
+    for (size_t s = 0; s < one->slices.size(); ++s) {
+      EXPECT_EQ(one->slices[s].example_count, many->slices[s].example_count);
+      for (const auto& [key, v] : one->slices[s].metrics) {
+        EXPECT_NEAR(v.value, many->slices[s].metrics.at(key).value, 1e-9) << key.name;
+      }
+    }
+  }
+  nn::SetNumThreads(saved);
+}
+
+// A record whose data crc does not match fails the evaluation with the
+// TFRecord reader's message (checked by the workers, outside the lock).
+TEST_F(EvaluatorTest, CorruptRecordIsDataLoss) {
+  const std::string bad = tmp_->Join("corrupt.tfrecord");
+  testing::WriteExamples(bad, 0, 40);
+  uint64_t offset = 0;  // of record 20
+  {
+    auto reader = data::TFRecordReader::Open(bad);
+    ASSERT_TRUE(reader.ok());
+    std::string record;
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(*(*reader)->Next(&record));
+    offset = (*reader)->offset();
+  }
+  auto bytes = ReadFileToString(bad);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  (*bytes)[offset + data::kTFRecordHeaderSize + 3] ^= 0x10;
+
+  ASSERT_TRUE(WriteFileAtomic(bad, *bytes).ok());
+  for (int threads : {1, 2}) {
+    auto r = Evaluate(Config(kTwoModels), {{"full", models_->native}, {"lite", models_->lite_int8}},
+                      bad, Quiet(nullptr, threads));
+    EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+    EXPECT_THAT(r.status().message(), HasSubstr("corrupt.tfrecord: record 20 at byte " +
+                                                std::to_string(offset) + ": data crc mismatch"));
   }
 }
 

@@ -98,43 +98,56 @@ Result<std::vector<std::string>> ResolveExampleFiles(const std::string& path,
 
 Result<std::unique_ptr<ExampleReader>> ExampleReader::Open(const std::string& path,
                                                            const ExampleReaderOptions& options) {
+  if (options.block_size == 0) {
+    return Status::InvalidArgument("example reader: block_size must be positive");
+  }
   ASSIGN_OR_RETURN(std::vector<std::string> files,
                    ResolveExampleFiles(path, options.split, options.env));
-  return std::unique_ptr<ExampleReader>(new ExampleReader(std::move(files), options.env));
+  return std::unique_ptr<ExampleReader>(new ExampleReader(std::move(files), options));
+}
+
+Status ExampleChunk::VerifyDataCrcs() {
+  if (!crc_pending) return Status::Ok();
+  crc_pending = false;
+  for (size_t i = 0; i < views.size(); ++i) {
+    RETURN_IF_ERROR(data::CheckTFRecordDataCrc(
+        views[i], file, static_cast<uint64_t>(first_in_file) + i, offsets[i], gzip));
+  }
+  return Status::Ok();
 }
 
 Result<bool> ExampleReader::Next(int64_t max_records, ExampleChunk* chunk) {
+  chunk->records.clear();
+  chunk->views.clear();
+  chunk->blocks.clear();  // releases the blocks: the reader may reuse them
+  chunk->offsets.clear();
+  chunk->crc_pending = false;
   if (max_records < 1) {
-    chunk->records.clear();
     return Status::InvalidArgument(fmt::format("chunk size {} must be >= 1", max_records));
   }
-  // The chunk's strings are overwritten in place (a worker passes the same
-  // chunk again), so steady-state reading allocates nothing per record.
-  std::vector<std::string>& records = chunk->records;
-  size_t used = 0;
-  const auto finish = [&](bool result) {
-    records.resize(used);
-    return result;
-  };
+  const bool defer = options_.defer_data_crc;
   while (file_ < files_.size()) {
     if (reader_ == nullptr) {
-      Result<std::unique_ptr<data::TFRecordReader>> opened =
-          data::TFRecordReader::Open(files_[file_], {}, env_);
-      if (!opened.ok()) {
-        finish(false);
-        return opened.status();
-      }
-      reader_ = std::move(*opened);
+      data::TFRecordReaderOptions ro;
+      ro.stable_views = true;
+      ro.verify_data_crc = !defer;
+      ro.buffer_size = options_.block_size;
+      ASSIGN_OR_RETURN(reader_, data::TFRecordReader::Open(files_[file_], ro, options_.env));
       in_file_ = 0;
     }
     chunk->file = files_[file_];
     chunk->first_index = next_index_;
     chunk->first_in_file = in_file_;
-    std::string_view record;
-    while (static_cast<int64_t>(used) < max_records) {
-      Result<bool> more = reader_->Next(&record);
+    chunk->gzip = reader_->gzip();
+    chunk->crc_pending = defer;
+    while (static_cast<int64_t>(chunk->views.size()) < max_records) {
+      const uint64_t offset = reader_->offset();
+      std::string_view record;
+      data::TFRecordBlock block;
+      Result<bool> more = reader_->Next(&record, &block);
       if (!more.ok()) {
-        finish(false);
+        chunk->views.clear();
+        chunk->blocks.clear();
         return more.status();
       }
       if (!*more) {
@@ -142,18 +155,18 @@ Result<bool> ExampleReader::Next(int64_t max_records, ExampleChunk* chunk) {
         ++file_;
         break;
       }
-      if (used < records.size()) {
-        records[used].assign(record);
-      } else {
-        records.emplace_back(record);
+      chunk->views.push_back(record);
+      if (defer) chunk->offsets.push_back(offset);
+      if (chunk->blocks.empty() || chunk->blocks.back() != block) {
+        chunk->blocks.push_back(std::move(block));
       }
-      ++used;
       ++in_file_;
       ++next_index_;
     }
-    if (used > 0) return finish(true);
+    if (!chunk->views.empty()) return true;
   }
-  return finish(false);
+  chunk->crc_pending = false;
+  return false;
 }
 
 Result<Extractor> Extractor::Create(ExtractSpec spec) {
@@ -169,33 +182,55 @@ Result<Extractor> Extractor::Create(ExtractSpec spec) {
 }
 
 Result<ExtractedChunk> Extractor::Extract(ExampleChunk&& chunk) {
-  const int64_t n = static_cast<int64_t>(chunk.records.size());
   ExtractedChunk out;
+  RETURN_IF_ERROR(Extract(std::move(chunk), &out));
+  return out;
+}
+
+Status Extractor::Extract(ExampleChunk&& chunk, ExtractedChunk* out_ptr) {
+  RETURN_IF_ERROR(chunk.VerifyDataCrcs());
+  ExtractedChunk& out = *out_ptr;
+  const int64_t n = chunk.size();
   out.size = n;
   out.file = chunk.file;
   out.first_in_file = chunk.first_in_file;
   out.example_ids.resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) out.example_ids[static_cast<size_t>(i)] = chunk.first_index + i;
   const bool has_weight = !spec_.example_weight_key.empty();
-  if (has_weight) out.weights.resize(static_cast<size_t>(n));
+  if (has_weight) {
+    out.weights.resize(static_cast<size_t>(n));
+  } else {
+    out.weights.clear();
+  }
+  out.labels.clear();
   out.labels.reserve(static_cast<size_t>(n) * static_cast<size_t>(std::max(label_width_, 1)));
+  out.records.clear();
 
-  std::vector<int64_t> elements;
-  std::vector<void*> dst;
+  std::vector<int64_t>& elements = elements_;
+  std::vector<void*>& dst = dst_;
+  elements.clear();
+  dst.clear();
+  out.features.size = n;
   for (const data::FeatureSpec& f : spec_.features) {
     int64_t count = 1;
     for (int64_t d : f.shape) count *= d;
     elements.push_back(count);
-    std::vector<int64_t> shape = {n};
-    shape.insert(shape.end(), f.shape.begin(), f.shape.end());
     const DType dt = f.type == data::FeatureType::kInt64 ? DType::kInt64 : DType::kFloat32;
-    ASSIGN_OR_RETURN(Array a, Array::Uninitialized(dt, std::move(shape)));
-    dst.push_back(a.raw_data());
-    out.features.arrays.insert_or_assign(f.name, std::move(a));
+    auto it = out.features.arrays.find(f.name);
+    if (it == out.features.arrays.end() || it->second.dtype() != dt || it->second.rank() < 1 ||
+        it->second.dim(0) != n || it->second.num_elements() != n * count) {
+      std::vector<int64_t> shape = {n};
+      shape.insert(shape.end(), f.shape.begin(), f.shape.end());
+      ASSIGN_OR_RETURN(Array a, Array::Uninitialized(dt, std::move(shape)));
+      it = out.features.arrays.insert_or_assign(f.name, std::move(a)).first;
+    }
+    dst.push_back(it->second.raw_data());
   }
-  out.features.size = n;
-  out.slice_values.assign(spec_.slice_keys.size(),
-                          std::vector<std::vector<std::string>>(static_cast<size_t>(n)));
+  out.slice_values.resize(spec_.slice_keys.size());
+  for (auto& per_key : out.slice_values) {
+    // Shrinking keeps the inner vectors' capacity for the next chunk.
+    per_key.resize(static_cast<size_t>(n));
+  }
 
   alignas(16) static thread_local char scratch[1 << 16];
   google::protobuf::ArenaOptions options;
@@ -211,7 +246,7 @@ Result<ExtractedChunk> Extractor::Extract(ExampleChunk&& chunk) {
   std::vector<const WireFeature*> model_f(spec_.features.size());
   std::vector<const WireFeature*> slice_f(slice_keys.size());
   const auto fast = [&](int64_t i) -> bool {
-    if (!wire.Parse(chunk.records[static_cast<size_t>(i)])) return false;
+    if (!wire.Parse(chunk.record(i))) return false;
     const WireFeature* label = nullptr;
     if (!wire.Find(spec_.label_key, &label) || label == nullptr) return false;
     const bool numeric =
@@ -283,7 +318,8 @@ Result<ExtractedChunk> Extractor::Extract(ExampleChunk&& chunk) {
       return fmt::format("{}: example {}", chunk.file, chunk.first_in_file + i);
     };
     auto* ex = google::protobuf::Arena::CreateMessage<tf::Example>(&arena);
-    if (!ex->ParseFromString(chunk.records[static_cast<size_t>(i)])) {
+    const std::string_view record = chunk.record(i);
+    if (!ex->ParseFromArray(record.data(), static_cast<int>(record.size()))) {
       return Status::DataLoss(where() + ": not a valid serialized tf.Example");
     }
     const FeatureMap& fmap = ex->features().feature();
@@ -380,13 +416,21 @@ Result<ExtractedChunk> Extractor::Extract(ExampleChunk&& chunk) {
     // Slice features: missing stays an empty list.
     for (size_t k = 0; k < spec_.slice_keys.size(); ++k) {
       auto f = fmap.find(spec_.slice_keys[k]);
-      if (f != fmap.end()) AppendValues(f->second, &out.slice_values[k][static_cast<size_t>(i)]);
+      std::vector<std::string>& values = out.slice_values[k][static_cast<size_t>(i)];
+      values.clear();
+      if (f != fmap.end()) AppendValues(f->second, &values);
     }
     arena.Reset();
   }
   out.label_width = std::max(label_width_, 1);
-  if (spec_.keep_serialized) out.records = std::move(chunk.records);
-  return out;
+  if (spec_.keep_serialized) {
+    if (chunk.views.empty()) {
+      out.records = std::move(chunk.records);
+    } else {
+      out.records.assign(chunk.views.begin(), chunk.views.end());
+    }
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<std::string>> FeatureNamesOf(std::string_view serialized) {

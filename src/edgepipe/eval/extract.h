@@ -45,17 +45,48 @@ Result<std::vector<std::string>> ResolveExampleFiles(const std::string& path,
                                                      const std::string& split = "eval",
                                                      Env* env = Env::Default());
 
-// Consecutive records of one file.
+// Consecutive records of one file. ExampleReader fills `views` (no copy of
+// the records: they point into the reader's buffer blocks, which `blocks`
+// keeps alive); a chunk built by hand fills `records` instead. record(i)
+// reads either.
 struct ExampleChunk {
-  std::string file;           // the file they come from
-  int64_t first_index = 0;    // global index of records[0] over all files
-  int64_t first_in_file = 0;  // index of records[0] within `file`
-  std::vector<std::string> records;
+  std::string file;                          // the file they come from
+  int64_t first_index = 0;                   // global index of records[0] over all files
+  int64_t first_in_file = 0;                 // index of records[0] within `file`
+  std::vector<std::string> records;          // owned records (when views is empty)
+  std::vector<std::string_view> views = {};  // records as views into `blocks`
+  std::vector<data::TFRecordBlock> blocks = {};
+  // Set by ExampleReader with defer_data_crc: the views' data crcs are not
+  // checked yet; `offsets` are the records' byte offsets in `file`
+  // (uncompressed when `gzip`) for the message.
+  bool crc_pending = false;
+  bool gzip = false;
+  std::vector<uint64_t> offsets = {};
+
+  int64_t size() const {
+    return static_cast<int64_t>(views.empty() ? records.size() : views.size());
+  }
+  std::string_view record(int64_t i) const {
+    return views.empty() ? std::string_view(records[static_cast<size_t>(i)])
+                         : views[static_cast<size_t>(i)];
+  }
+  // Checks the data crcs left pending (no-op otherwise) and clears
+  // crc_pending: the first mismatch is the DataLoss TFRecordReader gives
+  // ("x.tfrecord: record 17 at byte 40960: data crc mismatch: ...").
+  // Thread-safe for distinct chunks; meant to run outside the reader's lock.
+  Status VerifyDataCrcs();
 };
 
 struct ExampleReaderOptions {
   std::string split = "eval";  // for Examples artifacts
   Env* env = Env::Default();   // borrowed
+  // Leave the records' data crcs to ExampleChunk::VerifyDataCrcs (which
+  // Extractor::Extract calls), so that a reader shared under a lock only
+  // frames records. Framing errors (length crc, truncation) still come
+  // from Next.
+  bool defer_data_crc = false;
+  // Bytes per read buffer block (records larger than this get a larger one).
+  size_t block_size = size_t{1} << 20;
 };
 
 class ExampleReader {
@@ -63,16 +94,19 @@ class ExampleReader {
   static Result<std::unique_ptr<ExampleReader>> Open(const std::string& path,
                                                      const ExampleReaderOptions& options = {});
   const std::vector<std::string>& files() const { return files_; }
-  // Fills `chunk` with up to `max_records` (>= 1) next records, never
-  // spanning two files; returns false (chunk empty) after the last record.
-  // TFRecord errors (DataLoss naming the file, record and byte) are returned.
+  // Fills `chunk` with up to `max_records` (>= 1) next records as views
+  // (chunk->records cleared; the chunk's earlier blocks are released),
+  // never spanning two files; returns false (chunk empty) after the last
+  // record. TFRecord errors (DataLoss naming the file, record and byte) are
+  // returned.
   Result<bool> Next(int64_t max_records, ExampleChunk* chunk);
   int64_t records_read() const { return next_index_; }
 
  private:
-  ExampleReader(std::vector<std::string> files, Env* env) : files_(std::move(files)), env_(env) {}
+  ExampleReader(std::vector<std::string> files, const ExampleReaderOptions& options)
+      : files_(std::move(files)), options_(options) {}
   std::vector<std::string> files_;
-  Env* env_;
+  ExampleReaderOptions options_;
   size_t file_ = 0;
   int64_t next_index_ = 0;
   int64_t in_file_ = 0;
@@ -121,18 +155,26 @@ class Extractor {
   static Result<Extractor> Create(ExtractSpec spec);
   const ExtractSpec& spec() const { return spec_; }
 
-  // Parses every record of `chunk` (moved from when keep_serialized). Errors
+  // Parses every record of `chunk` (moved from when keep_serialized), after
+  // checking pending data crcs (ExampleChunk::VerifyDataCrcs). Errors
   // (InvalidArgument / DataLoss) name chunk.file and the example's index in
   // it: not a tf.Example; label missing, of bytes kind, with a count
   // different from earlier examples, or out of range; weight missing, not a
   // single number, or negative; a model feature missing or of the wrong
   // count.
   Result<ExtractedChunk> Extract(ExampleChunk&& chunk);
+  // As above, into `*out`, reusing its buffers (feature arrays of the same
+  // shape, label / id / slice value vectors): a worker passing the same
+  // `out` for every chunk allocates nothing per chunk in steady state. On
+  // error *out is unspecified.
+  Status Extract(ExampleChunk&& chunk, ExtractedChunk* out);
 
  private:
   explicit Extractor(ExtractSpec spec) : spec_(std::move(spec)) {}
   ExtractSpec spec_;
-  int label_width_ = 0;  // learned from the first example
+  int label_width_ = 0;            // learned from the first example
+  std::vector<int64_t> elements_;  // per feature: values per example (scratch)
+  std::vector<void*> dst_;         // per feature: the output array (scratch)
 };
 
 // The feature names of one serialized tf.Example, sorted (for messages and

@@ -62,13 +62,121 @@ TEST(ExtractTest, ChunksStayWithinAFileAndCountGlobally) {
     ASSERT_TRUE(more.ok()) << more.status();
     if (!*more) break;
     seen.emplace_back(std::string(Basename(c.file)), c.first_index, c.first_in_file,
-                      c.records.size());
+                      static_cast<size_t>(c.size()));
   }
   using T = std::tuple<std::string, int64_t, int64_t, size_t>;
   EXPECT_THAT(seen, ElementsAre(T{"a.tfrecord", 0, 0, 2}, T{"a.tfrecord", 2, 2, 2},
                                 T{"a.tfrecord", 4, 4, 1}, T{"b.tfrecord.gz", 5, 0, 2},
                                 T{"b.tfrecord.gz", 7, 2, 1}));
   EXPECT_EQ((*reader)->records_read(), 8);
+}
+
+// ExampleReader hands out views into its buffer blocks: they stay valid
+// while the chunk holds them (small blocks force many), equal the records,
+// and with defer_data_crc a corrupt record passes Next but fails Extract
+// with the message the verifying reader gives.
+TEST(ExtractTest, ChunksAreViewsAndDeferredCrcsFailInExtract) {
+  TempDir tmp;
+  const std::string path = tmp.Join("e.tfrecord");
+  testing::WriteExamples(path, 0, 20);
+  std::vector<ExampleChunk> chunks;
+  {
+    auto reader = ExampleReader::Open(path, {.defer_data_crc = true, .block_size = 300});
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    while (true) {
+      ExampleChunk c;
+      auto more = (*reader)->Next(3, &c);
+      ASSERT_TRUE(more.ok()) << more.status();
+      if (!*more) break;
+      EXPECT_TRUE(c.records.empty());
+      EXPECT_TRUE(c.crc_pending);
+      EXPECT_FALSE(c.blocks.empty());
+      chunks.push_back(std::move(c));
+    }
+  }  // the reader is gone: the chunks' blocks keep the views alive
+  int64_t i = 0;
+  for (ExampleChunk& c : chunks) {
+    for (int64_t r = 0; r < c.size(); ++r, ++i) EXPECT_EQ(c.record(r), testing::MakeExample(i));
+    EXPECT_TRUE(c.VerifyDataCrcs().ok());
+  }
+  EXPECT_EQ(i, 20);
+
+  // Record 5 (chunk 1, row 2) with a flipped data byte.
+  ASSERT_GE(chunks.size(), 2u);
+  auto bytes = ReadFileToString(path);
+  ASSERT_TRUE(bytes.ok());
+  const uint64_t offset = chunks[1].offsets[2];
+  (*bytes)[offset + data::kTFRecordHeaderSize + 5] ^= 0x01;
+  const std::string bad = tmp.Join("bad.tfrecord");
+  ASSERT_TRUE(WriteFileAtomic(bad, *bytes).ok());
+  auto verifying = data::TFRecordReader::Open(bad);
+  ASSERT_TRUE(verifying.ok());
+  Status want;
+  for (std::string rec;;) {
+    auto more = (*verifying)->Next(&rec);
+    if (!more.ok()) {
+      want = more.status();
+      break;
+    }
+    ASSERT_TRUE(*more) << "the corrupt record was not detected";
+  }
+  EXPECT_THAT(want.message(), HasSubstr("bad.tfrecord: record 5 at byte "));
+
+  auto reader = ExampleReader::Open(bad, {.defer_data_crc = true});
+  ASSERT_TRUE(reader.ok());
+  auto ex = Extractor::Create(Spec());
+  ASSERT_TRUE(ex.ok());
+  ExampleChunk c;
+  ExtractedChunk x;
+  ASSERT_TRUE(*(*reader)->Next(3, &c));
+  EXPECT_TRUE(ex->Extract(std::move(c), &x).ok());
+  auto more = (*reader)->Next(3, &c);
+  ASSERT_TRUE(more.ok() && *more) << "framing is intact: Next succeeds";
+  EXPECT_EQ(ex->Extract(std::move(c), &x), want);
+
+  // Not deferred: Next itself fails, as before.
+  auto eager = ExampleReader::Open(bad);
+  ASSERT_TRUE(eager.ok());
+  ASSERT_TRUE(*(*eager)->Next(3, &c));
+  EXPECT_FALSE(c.crc_pending);
+  EXPECT_EQ((*eager)->Next(3, &c).status(), want);
+}
+
+// Extracting into a reused ExtractedChunk (a bigger chunk first, then a
+// smaller one with other values) gives what a fresh one gets.
+TEST(ExtractTest, ReusedOutputEqualsAFreshOne) {
+  auto make = [](int64_t first, int64_t n) {
+    ExampleChunk c;
+    c.file = "mem";
+    c.first_index = first;
+    c.first_in_file = first;
+    for (int64_t i = first; i < first + n; ++i) c.records.push_back(testing::MakeExample(i));
+    return c;
+  };
+  for (bool fast : {true, false}) {
+    SCOPED_TRACE(fast ? "wire path" : "protobuf path");
+    ExtractSpec spec = Spec();
+    spec.fast_parse = fast;
+    auto ex = Extractor::Create(spec);
+    ASSERT_TRUE(ex.ok());
+    ExtractedChunk reused;
+    ASSERT_TRUE(ex->Extract(make(0, 9), &reused).ok());
+    for (auto [first, n] : {std::pair<int64_t, int64_t>{20, 4}, {40, 9}}) {
+      ASSERT_TRUE(ex->Extract(make(first, n), &reused).ok());
+      auto fresh = ex->Extract(make(first, n));
+      ASSERT_TRUE(fresh.ok());
+      EXPECT_EQ(reused.size, n);
+      EXPECT_EQ(reused.example_ids, fresh->example_ids);
+      EXPECT_EQ(reused.labels, fresh->labels);
+      EXPECT_EQ(reused.weights, fresh->weights);
+      EXPECT_EQ(reused.slice_values, fresh->slice_values);
+      const Array& a = reused.features.arrays.at("x");
+      const Array& b = fresh->features.arrays.at("x");
+      EXPECT_EQ(a.shape(), b.shape());
+      EXPECT_TRUE(std::equal(a.data<float>().begin(), a.data<float>().end(),
+                             b.data<float>().begin(), b.data<float>().end()));
+    }
+  }
 }
 
 TEST(ExtractTest, ExtractsLabelsWeightsFeaturesAndSliceValues) {

@@ -17,6 +17,8 @@
 #include "edgepipe/lite/schema.h"
 #include "edgepipe/model/saved_model.h"
 #include "edgepipe/model/signature_runner.h"
+#include "edgepipe/nn/autodiff.h"
+#include "edgepipe/nn/model.h"
 
 namespace edgepipe::eval {
 namespace {
@@ -108,8 +110,10 @@ Result<int64_t> FolderBytes(const std::string& dir, Env* env) {
 
 class NativeRunner final : public RunnerBase {
  public:
+  // `size_bytes` >= 0: the folder's size, already known (Clone).
   static Result<std::unique_ptr<ModelRunner>> Open(const ModelSpec& spec, const std::string& path,
-                                                   const ModelRunnerOptions& options) {
+                                                   const ModelRunnerOptions& options,
+                                                   int64_t size_bytes = -1) {
     auto r = std::unique_ptr<NativeRunner>(new NativeRunner());
     r->spec_ = spec;
     r->options_ = options;
@@ -164,7 +168,36 @@ class NativeRunner final : public RunnerBase {
       return r->Error("has several outputs (" + JoinNames(outs) +
                       "); set prediction_key to choose one");
     }
-    ASSIGN_OR_RETURN(r->info_.size_bytes, FolderBytes(dir, env));
+    // The direct path of kTensors signatures (RunTensors): model inputs in
+    // the model's order, each fed from the signature input of its name.
+    if (sig.kind == model::SignatureKind::kTensors) {
+      const nn::Model& net = *r->model_->model;
+      r->in_names_ = net.input_names();
+      const std::vector<nn::Shape> shapes = net.input_shapes();
+      for (size_t i = 0; i < r->in_names_.size(); ++i) {
+        auto t =
+            std::find_if(sig.inputs.begin(), sig.inputs.end(),
+                         [&](const model::TensorSpec& x) { return x.name == r->in_names_[i]; });
+        if (t == sig.inputs.end() || shapes[i].empty()) {
+          return r->Error("model input \"" + r->in_names_[i] + "\" is not a signature input");
+        }
+        r->in_row_shapes_.emplace_back(shapes[i].begin() + 1, shapes[i].end());
+        r->in_dtypes_.push_back(t->dtype);
+      }
+      r->direct_ =
+          std::all_of(r->in_row_shapes_.begin(), r->in_row_shapes_.end(), [](const nn::Shape& s) {
+            return std::all_of(s.begin(), s.end(), [](int64_t d) { return d >= 0; });
+          });
+      const std::vector<std::string> all = model::OutputNames(net);
+      auto o = std::find(all.begin(), all.end(), r->output_);
+      if (o == all.end()) return r->Error("output \"" + r->output_ + "\" is not a model output");
+      r->output_index_ = static_cast<size_t>(o - all.begin());
+    }
+    if (size_bytes >= 0) {
+      r->info_.size_bytes = size_bytes;
+    } else {
+      ASSIGN_OR_RETURN(r->info_.size_bytes, FolderBytes(dir, env));
+    }
     // Output width: run one empty batch ([0, ...] outputs).
     r->num_outputs_ = -1;
     return std::unique_ptr<ModelRunner>(std::move(r));
@@ -184,29 +217,26 @@ class NativeRunner final : public RunnerBase {
 
   Status Run(const ModelInputBatch& batch, std::vector<float>* predictions) override {
     predictions->clear();
+    if (direct_) return RunTensors(batch, predictions);
+    if (needs_serialized() && static_cast<int64_t>(batch.serialized.size()) != batch.size) {
+      return Error("needs the serialized examples");
+    }
+    if (!needs_serialized() && batch.features == nullptr) return Error("needs parsed features");
     for (int64_t begin = 0; begin < batch.size; begin += batch_size_) {
       const int64_t n = std::min(batch_size_, batch.size - begin);
       const double t0 = Now();
       Result<model::NamedArrays> out = model::NamedArrays();
       if (needs_serialized()) {
-        if (static_cast<int64_t>(batch.serialized.size()) != batch.size) {
-          return Error("needs the serialized examples");
-        }
         out = runner_->Run(
             batch.serialized.subspan(static_cast<size_t>(begin), static_cast<size_t>(n)));
       } else {
-        if (batch.features == nullptr) return Error("needs parsed features");
         model::NamedArrays inputs;
         for (const data::FeatureSpec& f : features_) {
           ASSIGN_OR_RETURN(const Array* a, batch.features->GetArray(f.name));
-          if (begin == 0 && n == batch.size) {
-            inputs.emplace(f.name, *a);
-            continue;
-          }
           std::vector<int64_t> shape = a->shape();
           shape[0] = n;
           ASSIGN_OR_RETURN(Array part, Array::Uninitialized(a->dtype(), shape));
-          const size_t row = a->num_bytes() / static_cast<size_t>(a->dim(0));
+          const size_t row = a->num_bytes() / static_cast<size_t>(std::max<int64_t>(a->dim(0), 1));
           std::memcpy(part.raw_data(),
                       static_cast<const char*>(a->raw_data()) + static_cast<size_t>(begin) * row,
                       static_cast<size_t>(n) * row);
@@ -221,23 +251,89 @@ class NativeRunner final : public RunnerBase {
       if (a.dtype() != DType::kFloat32 || a.rank() < 1 || a.dim(0) != n) {
         return Error("output \"" + output_ + "\" is not float32 [N, ...]");
       }
-      const int k = static_cast<int>(n == 0 ? 0 : a.num_elements() / n);
-      if (num_outputs_ < 0) num_outputs_ = k;
-      if (k != num_outputs_) {
-        return Error(fmt::format("output width changed from {} to {}", num_outputs_, k));
-      }
-      auto values = a.data<float>();
-      predictions->insert(predictions->end(), values.begin(), values.end());
+      RETURN_IF_ERROR(Append(a.data<float>(), n, predictions));
       Timed(Now() - t0, n);
     }
     return Status::Ok();
   }
 
   Result<std::unique_ptr<ModelRunner>> Clone() const override {
-    ASSIGN_OR_RETURN(auto r, Open(spec_, info_.path, options_));
+    ASSIGN_OR_RETURN(auto r, Open(spec_, info_.path, options_, info_.size_bytes));
     auto* native = static_cast<NativeRunner*>(r.get());
     native->num_outputs_ = num_outputs_;
     return r;
+  }
+
+  // kTensors signatures: the features go straight into the model's input
+  // tensors (one copy, rows [begin, begin + n) of the feature arrays) and the
+  // selected output straight into *predictions, as SignatureRunner::Run
+  // computes them (same layers, inference mode) without its two extra
+  // copies per input (Array, then Tensor) and per output.
+  Status RunTensors(const ModelInputBatch& batch, std::vector<float>* predictions) {
+    if (batch.features == nullptr) return Error("needs parsed features");
+    const nn::Model& net = *model_->model;
+    std::vector<const Array*> arrays;
+    for (size_t i = 0; i < in_names_.size(); ++i) {
+      ASSIGN_OR_RETURN(const Array* a, batch.features->GetArray(in_names_[i]));
+      const int64_t row = nn::ShapeSize(in_row_shapes_[i]);
+      if (a->dtype() != in_dtypes_[i] || a->rank() < 1 || a->dim(0) != batch.size ||
+          a->num_elements() != batch.size * row) {
+        return Error(
+            fmt::format("input \"{}\" has dtype {} and shape {}; the signature needs {} "
+                        "with {} values per example",
+                        in_names_[i], DTypeName(a->dtype()), ShapeToString(a->shape()),
+                        DTypeName(in_dtypes_[i]), row));
+      }
+      arrays.push_back(a);
+    }
+    for (int64_t begin = 0; begin < batch.size; begin += batch_size_) {
+      const int64_t n = std::min(batch_size_, batch.size - begin);
+      const double t0 = Now();
+      std::vector<nn::Var> feeds;
+      for (size_t i = 0; i < arrays.size(); ++i) {
+        const nn::Shape& row_shape = in_row_shapes_[i];
+        nn::Shape shape(row_shape.size() + 1, n);
+        std::copy(row_shape.begin(), row_shape.end(), shape.begin() + 1);
+        const int64_t row = nn::ShapeSize(row_shape);
+        nn::Tensor t = nn::Tensor::Empty(shape);
+        if (arrays[i]->dtype() == DType::kFloat32) {
+          if (t.size() > 0) {
+            std::memcpy(t.data(), arrays[i]->data<float>().data() + begin * row,
+                        static_cast<size_t>(t.size()) * sizeof(float));
+          }
+        } else {
+          const int64_t* src = arrays[i]->data<int64_t>().data() + begin * row;
+          for (int64_t j = 0; j < t.size(); ++j) t.data()[j] = static_cast<float>(src[j]);
+        }
+        feeds.push_back(nn::Var::Constant(std::move(t)));
+      }
+      nn::NoGradGuard no_grad;
+      nn::CallContext ctx;
+      ctx.training = false;
+      Result<std::vector<nn::Var>> results = net.Call(feeds, ctx);
+      if (!results.ok()) return Error(results.status().message());
+      if (output_index_ >= results->size()) {
+        return Error("output \"" + output_ + "\" missing from the run");
+      }
+      const nn::Tensor& o = (*results)[output_index_].value();
+      if (o.rank() < 1 || o.dim(0) != n) {
+        return Error("output \"" + output_ + "\" is not float32 [N, ...]");
+      }
+      RETURN_IF_ERROR(Append(o.span(), n, predictions));
+      Timed(Now() - t0, n);
+    }
+    return Status::Ok();
+  }
+
+  // Appends n rows of output values, learning / checking the width.
+  Status Append(std::span<const float> values, int64_t n, std::vector<float>* predictions) {
+    const int k = static_cast<int>(n == 0 ? 0 : static_cast<int64_t>(values.size()) / n);
+    if (num_outputs_ < 0) num_outputs_ = k;
+    if (k != num_outputs_) {
+      return Error(fmt::format("output width changed from {} to {}", num_outputs_, k));
+    }
+    predictions->insert(predictions->end(), values.begin(), values.end());
+    return Status::Ok();
   }
 
   // Learns the output width by running one example's worth of zeros.
@@ -283,6 +379,13 @@ class NativeRunner final : public RunnerBase {
   std::unique_ptr<model::LoadedModel> model_;  // stable address for the runner
   std::optional<model::SignatureRunner> runner_;
   std::string output_;
+  // kTensors: the model's inputs (names, per-example shapes, signature
+  // dtypes) and the selected output's index among OutputNames.
+  std::vector<std::string> in_names_;
+  std::vector<nn::Shape> in_row_shapes_;
+  std::vector<DType> in_dtypes_;
+  size_t output_index_ = 0;
+  bool direct_ = false;  // RunTensors applies (kTensors, fixed example shapes)
 };
 
 // ---------------------------------------------------------------- tflite

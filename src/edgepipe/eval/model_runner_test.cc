@@ -11,6 +11,8 @@
 
 #include "edgepipe/core/testing/temp_dir.h"
 #include "edgepipe/eval/eval_testing.h"
+#include "edgepipe/model/saved_model.h"
+#include "edgepipe/model/signature_runner.h"
 
 namespace edgepipe::eval {
 namespace {
@@ -123,6 +125,45 @@ TEST_F(ModelRunnerTest, NativeFloatAndInt8AgreeWithThePredictOfTheModel) {
   // One call only: the warm-up is the latency.
   EXPECT_EQ((*lite)->info().latency_batch, n);
   EXPECT_GT((*lite)->info().latency_ms, 0.0);
+}
+
+// The native runner feeds kTensors models directly (not through
+// SignatureRunner::Run): bit-identical to SignatureRunner, including the
+// row ranges of a chunk larger than the batch (16 + 16 + 8).
+TEST_F(ModelRunnerTest, NativeDirectFeedEqualsTheSignatureRunner) {
+  const int64_t n = 40;
+  const data::Batch in = Inputs(n);
+  auto loaded = model::Load(models_->native);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  auto sig = model::SignatureRunner::Create(*loaded, "serving_default");
+  ASSERT_TRUE(sig.ok()) << sig.status();
+  std::vector<float> want;
+  for (int64_t begin = 0; begin < n; begin += 16) {
+    const int64_t rows = std::min<int64_t>(16, n - begin);
+    auto part = Array::Uninitialized(DType::kFloat32, {rows, testing::kFeatures});
+    ASSERT_TRUE(part.ok());
+    std::copy_n(in.arrays.at("x").data<float>().begin() + begin * testing::kFeatures,
+                rows * testing::kFeatures, part->data<float>().begin());
+    model::NamedArrays inputs;
+    inputs.emplace("x", std::move(*part));
+    auto out = sig->Run(inputs);
+    ASSERT_TRUE(out.ok()) << out.status();
+    const Array& a = out->begin()->second;
+    want.insert(want.end(), a.data<float>().begin(), a.data<float>().end());
+  }
+  auto native = OpenModel(Spec("full", "tf_keras"), models_->native, {.batch_size = 16});
+  ASSERT_TRUE(native.ok()) << native.status();
+  EXPECT_EQ(Predict(**native, in), want);
+  // A feature of the wrong width is an error naming the input, not a crash.
+  data::Batch wrong;
+  wrong.size = 2;
+  auto w = Array::Zeros(DType::kFloat32, {2, testing::kFeatures + 1});
+  ASSERT_TRUE(w.ok());
+  wrong.arrays.emplace("x", std::move(*w));
+  std::vector<float> out;
+  Status s = (*native)->Run({.size = 2, .serialized = {}, .features = &wrong}, &out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("input \"x\""));
 }
 
 TEST_F(ModelRunnerTest, LatencyLeavesOutTheWarmUpCall) {
