@@ -10,7 +10,8 @@
 namespace edgepipe::nn::kernels {
 namespace {
 
-bool UseAvx2() { return ActiveGemmIsa() == GemmIsa::kAvx2; }
+// Every non-portable GEMM path (AVX2, AVX-512) implies AVX2.
+bool UseAvx2() { return ActiveGemmIsa() != GemmIsa::kPortable; }
 
 // Bijective 32-bit mixers (murmur3's fmix32 and a second constant set).
 [[gnu::always_inline]] inline uint32_t Bits32(uint32_t i, uint32_t k0, uint32_t k1) {

@@ -6,7 +6,7 @@
 // - portable: baseline ISA (SSE2 on x86-64);
 // - avx2: the same loops in functions marked target("avx2").
 // They follow nn/gemm.h's selection: the AVX2 path runs when
-// ActiveGemmIsa() is kAvx2, so SetGemmIsa(kPortable) or
+// ActiveGemmIsa() is not kPortable, so SetGemmIsa(kPortable) or
 // EDGEPIPE_NN_GEMM=portable forces the portable path (tests run both).
 //
 // Thread safety: pure functions of their arguments; callers own the buffers.
