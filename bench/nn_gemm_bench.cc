@@ -1,5 +1,5 @@
 // The matrix products of one training step of the guide's MNIST MLP
-// (784-64-64-10) at batch 256, each on every nn/gemm.h kernel this CPU runs,
+// (784-64-64-10) at batch 256 (and three of the CNN's), each on every nn/gemm.h kernel this CPU runs,
 // next to the core's FMA peak measured by a tight loop of independent FMAs
 // (BM_FmaPeak, 1 thread). Counter GFLOP/s = 2 m n k / time. Threads:
 // EDGEPIPE_NUM_THREADS (Sgemm's own split); rates use the CPU time of the
@@ -61,6 +61,11 @@ void MlpShapes(benchmark::internal::Benchmark* b) {
       {256, 64, 64, 0, 1, 1},   // dense 2 input gradient
       {64, 64, 256, 1, 0, 1},   // dense 2 weight gradient
       {784, 64, 256, 1, 0, 1},  // dense 1 weight gradient
+      // The CNN's (nn_train_bench) second convolution at batch 64: forward,
+      // kernel gradient, patch gradient.
+      {7744, 64, 288, 0, 0, 0},
+      {288, 64, 7744, 1, 0, 1},
+      {7744, 288, 64, 0, 1, 0},
   };
   for (const auto& s : shapes) {
     for (int64_t isa : {0, 1, 2}) {
