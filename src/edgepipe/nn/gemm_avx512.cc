@@ -40,10 +40,10 @@ constexpr int64_t kNr = 16 * kVecs;
 constexpr int64_t kKc = 512;  // longest k slice
 
 // c[R, 16 V] (+)= op(a)[R, kc] * op(b)[kc, 16 V], the last zmm column
-// masked by `last`. a points at op(a)'s first element: element (r, p) is
-// a[r * lda + p], or a[p * lda + r] when kTransA. b points at op(b)'s first
-// element, row-major with stride ldb. add: c += instead of c =.
-template <int R, int V, bool kTransA>
+// masked by `last` when kMasked (else `last` is all ones and unused). a points at op(a)'s first
+// element: element (r, p) is a[r * lda + p], or a[p * lda + r] when kTransA. b points at op(b)'s
+// first element, row-major with stride ldb. add: c += instead of c =.
+template <int R, int V, bool kTransA, bool kMasked>
 __attribute__((target("avx512f"))) void Tile(int64_t kc, const float* a, int64_t lda,
                                              const float* b, int64_t ldb, __mmask16 last, float* c,
                                              int64_t ldc, bool add) {
@@ -61,7 +61,8 @@ __attribute__((target("avx512f"))) void Tile(int64_t kc, const float* a, int64_t
     __m512 bv[V];
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
-      bv[v] = v == V - 1 ? _mm512_maskz_loadu_ps(last, b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+      bv[v] = kMasked && v == V - 1 ? _mm512_maskz_loadu_ps(last, b + 16 * v)
+                                    : _mm512_loadu_ps(b + 16 * v);
     }
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
@@ -87,18 +88,22 @@ __attribute__((target("avx512f"))) void Tile(int64_t kc, const float* a, int64_t
 using TileFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, __mmask16, float*,
                         int64_t, bool);
 
-// kTiles[kTransA][rows - 1][vecs - 1].
-template <bool kTransA, int R, int... V>
+// kTiles[kMasked][kTransA][rows - 1][vecs - 1].
+using TileTable = std::array<std::array<TileFn, kVecs>, kMr>;
+template <bool kTransA, bool kMasked, int R, int... V>
 constexpr std::array<TileFn, kVecs> Row(std::integer_sequence<int, V...>) {
-  return {&Tile<R, V + 1, kTransA>...};
+  return {&Tile<R, V + 1, kTransA, kMasked>...};
 }
-template <bool kTransA, int... R>
-constexpr std::array<std::array<TileFn, kVecs>, kMr> Table(std::integer_sequence<int, R...>) {
-  return {Row<kTransA, R + 1>(std::make_integer_sequence<int, kVecs>())...};
+template <bool kTransA, bool kMasked, int... R>
+constexpr TileTable Table(std::integer_sequence<int, R...>) {
+  return {Row<kTransA, kMasked, R + 1>(std::make_integer_sequence<int, kVecs>())...};
 }
-constexpr std::array<std::array<std::array<TileFn, kVecs>, kMr>, 2> kTiles = {
-    Table<false>(std::make_integer_sequence<int, kMr>()),
-    Table<true>(std::make_integer_sequence<int, kMr>())};
+constexpr std::array<std::array<TileTable, 2>, 2> kTiles = {{
+    {Table<false, false>(std::make_integer_sequence<int, kMr>()),
+     Table<true, false>(std::make_integer_sequence<int, kMr>())},
+    {Table<false, true>(std::make_integer_sequence<int, kMr>()),
+     Table<true, true>(std::make_integer_sequence<int, kMr>())},
+}};
 
 // Copies op(b) (stored transposed: op(b)[p, j] = data[j * ld + p]) into
 // out[p * n + j], 8x8 blocks at a time so both sides stay in cache lines.
@@ -137,7 +142,6 @@ void SgemmAvx512(int64_t m, int64_t n, int64_t k, GemmOperand a, GemmOperand b, 
     bp = b_buf.data();
     ldb = n;
   }
-  const auto& tiles = kTiles[a.transposed ? 1 : 0];
   const int64_t slices = (k + kKc - 1) / kKc;
   const int64_t kslice = (k + slices - 1) / slices;
   for (int64_t jc = 0; jc < n; jc += kNr) {
@@ -145,6 +149,7 @@ void SgemmAvx512(int64_t m, int64_t n, int64_t k, GemmOperand a, GemmOperand b, 
     const int64_t vecs = (nc + 15) / 16;
     const int64_t tail = nc - 16 * (vecs - 1);
     const auto last = static_cast<__mmask16>((1u << tail) - 1u);
+    const TileTable& tiles = kTiles[tail < 16 ? 1 : 0][a.transposed ? 1 : 0];
     for (int64_t pc = 0; pc < k; pc += kslice) {
       const int64_t kc = std::min(kslice, k - pc);
       const bool add = accumulate || pc > 0;
