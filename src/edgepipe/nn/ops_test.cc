@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 #include <tuple>
 #include <utility>
 
@@ -275,6 +276,7 @@ TEST(OpsTest, BackwardAccumulatesIntoParametersAndFreesGraph) {
 std::vector<GemmIsa> AvailablePaths() {
   std::vector<GemmIsa> out = {GemmIsa::kPortable};
   if (CpuHasAvx2Fma()) out.push_back(GemmIsa::kAvx2);
+  if (CpuHasAvx512()) out.push_back(GemmIsa::kAvx512);  // avx2 kernels, avx-512 GEMM
   return out;
 }
 
@@ -285,7 +287,8 @@ void ForEachPath(F fn) {
   for (GemmIsa isa : AvailablePaths()) {
     ASSERT_EQ(SetGemmIsa(isa), isa);
     SCOPED_TRACE(kernels::ActiveTrainKernelPath());
-    std::printf("[ path     ] %s\n", kernels::ActiveTrainKernelPath());
+    std::printf("[ path     ] kernels %s, gemm %s\n", kernels::ActiveTrainKernelPath(),
+                std::string(GemmIsaName(isa)).c_str());
     fn();
   }
   SetGemmIsa(saved);
