@@ -1,5 +1,6 @@
 #include "edgepipe/nn/autodiff.h"
 
+#include <algorithm>
 #include <unordered_set>
 #include <utility>
 
@@ -9,8 +10,40 @@ thread_local bool grad_mode_enabled = true;
 }  // namespace
 
 Tensor& Node::MutableGrad() {
-  if (!grad.defined()) grad = Tensor::Zeros(value.shape());
+  if (!grad.defined()) {
+    grad = Tensor::Zeros(value.shape());
+  } else if (!grad_valid) {
+    grad.Fill(0.0f);
+  }
+  grad_valid = true;
   return grad;
+}
+
+GradOut Node::InputGradOut(size_t i) {
+  Node& in = *inputs[i];
+  if (!in.requires_grad) return {};
+  if (!in.grad.defined()) in.grad = Tensor::Empty(in.value.shape());
+  const bool accumulate = in.grad_valid;
+  in.grad_valid = true;
+  return {in.grad.data(), accumulate};
+}
+
+void Node::PassGradTo(size_t i) {
+  Node& in = *inputs[i];
+  if (!in.requires_grad) return;
+  if (!in.grad.defined() && !in.inputs.empty() && grad.size() == in.value.size()) {
+    in.grad = grad.Reshaped(in.value.shape());
+    in.grad_valid = true;
+    return;
+  }
+  GradOut out = InputGradOut(i);
+  const float* g = grad.data();
+  const int64_t n = grad.size();
+  if (out.accumulate) {
+    for (int64_t k = 0; k < n; ++k) out.data[k] += g[k];
+  } else if (out.data != g) {
+    std::copy_n(g, n, out.data);
+  }
 }
 
 Var Var::Constant(Tensor value) {
@@ -26,9 +59,16 @@ Var Var::Parameter(Tensor value) {
   return v;
 }
 
-void Var::ZeroGrad() {
-  if (node_->grad.defined()) node_->grad.Fill(0.0f);
+const Tensor& Var::grad() const {
+  Node& n = *node_;
+  if (n.grad.defined() && !n.grad_valid) {
+    n.grad.Fill(0.0f);
+    n.grad_valid = true;
+  }
+  return n.grad;
 }
+
+void Var::ZeroGrad() { node_->grad_valid = false; }
 
 Var MakeOpResult(Tensor value, std::vector<Var> inputs, BackwardFn backward) {
   Var out = Var::Constant(std::move(value));
@@ -75,7 +115,7 @@ Status Backward(const Var& loss) {
   root->MutableGrad().Fill(1.0f);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* n = *it;
-    if (n->backward && n->grad.defined()) n->backward(*n);
+    if (n->backward && n->grad.defined() && n->grad_valid) n->backward(*n);
   }
   // Release the graph: intermediate values and grads die with their nodes.
   for (Node* n : order) {

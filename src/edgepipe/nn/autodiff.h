@@ -8,6 +8,9 @@
 //
 // Parameters (Var::Parameter) are leaves whose gradient persists across
 // Backward calls and accumulates; the optimizer zeroes it after an update.
+// Zeroing is lazy (Var::ZeroGrad marks the buffer stale; the next reader
+// sees zeros, the next writer overwrites it), so a training step neither
+// memsets nor re-reads gradient buffers that hold nothing yet.
 // Intermediate nodes die with the last Var that refers to them, so a step's
 // graph is freed when the step's Vars go out of scope.
 //
@@ -29,21 +32,43 @@ namespace edgepipe::nn {
 struct Node;
 using BackwardFn = std::function<void(Node& self)>;
 
-// One value in the graph. `grad` is allocated (zero-filled) on first use.
+// Where a backward kernel puts an input's gradient: `data` is nullptr when
+// the input needs none; otherwise the kernel adds its contribution to
+// `data` when `accumulate`, else overwrites it (the buffer's contents are
+// garbage then). Either way the kernel must write every element.
+struct GradOut {
+  float* data = nullptr;
+  bool accumulate = false;
+};
+
+// One value in the graph. `grad` is allocated on first use.
 struct Node {
   Tensor value;
   Tensor grad;
+  // False while `grad` holds no contribution yet (fresh or lazily zeroed):
+  // its contents are then meaningless and stand for zeros.
+  bool grad_valid = false;
   bool requires_grad = false;
   std::vector<std::shared_ptr<Node>> inputs;
   BackwardFn backward;  // reads self.grad, accumulates into inputs' grads
 
-  // The gradient buffer of this node, allocated zero-filled when missing.
+  // The gradient buffer of this node, zero-filled when it held no
+  // contribution yet (allocated when missing); marks it valid.
   Tensor& MutableGrad();
-  // The gradient of input i, or nullptr when that input needs none.
+  // The gradient of input i (as MutableGrad), or nullptr when that input
+  // needs none.
   Tensor* InputGrad(size_t i) {
     Node& in = *inputs[i];
     return in.requires_grad ? &in.MutableGrad() : nullptr;
   }
+  // The gradient of input i for a kernel that can overwrite (no memset of a
+  // fresh buffer); marks it valid. The caller must write all of it.
+  GradOut InputGradOut(size_t i);
+  // inputs[i].grad += self.grad for ops whose input gradient is the output
+  // gradient (same element count: reshape, bias add). When the input is an
+  // intermediate node without a gradient yet, it adopts this node's buffer
+  // (no copy); this node must then not write its grad afterwards.
+  void PassGradTo(size_t i);
 };
 
 class Var {
@@ -58,9 +83,11 @@ class Var {
   const Tensor& value() const { return node_->value; }
   // Writable value (optimizers update parameters in place).
   Tensor& mutable_value() { return node_->value; }
-  // The gradient; undefined until Backward reached this Var.
-  const Tensor& grad() const { return node_->grad; }
+  // The gradient; undefined until Backward reached this Var (zeros after
+  // ZeroGrad).
+  const Tensor& grad() const;
   Tensor& mutable_grad() { return node_->MutableGrad(); }
+  // Lazy: marks the gradient as zeros without touching the buffer.
   void ZeroGrad();
   bool requires_grad() const { return node_->requires_grad; }
   const Shape& shape() const { return node_->value.shape(); }

@@ -59,11 +59,10 @@ Result<Var> Dense::Call(std::span<const Var> inputs, const CallContext&) {
     return Error("input shape " + ShapeToString(xs) + " does not match the kernel " +
                  ShapeToString(kernel_.shape()));
   }
-  ASSIGN_OR_RETURN(Var y, ops::MatMul(inputs[0], kernel_));
-  if (use_bias_) {
-    ASSIGN_OR_RETURN(y, ops::BiasAdd(y, bias_));
-  }
-  return ApplyActivation(activation_, y);
+  // One fused op for the product, the bias and a ReLU (or no activation).
+  const bool relu = activation_ == "relu";
+  ASSIGN_OR_RETURN(Var y, ops::Dense(inputs[0], kernel_, use_bias_ ? bias_ : Var(), relu));
+  return relu ? y : ApplyActivation(activation_, y);
 }
 
 nlohmann::json Dense::Config() const {

@@ -16,11 +16,20 @@ using Strided = Eigen::OuterStride<>;
 using CView = Eigen::Map<const RowMat, 0, Strided>;
 using View = Eigen::Map<RowMat, 0, Strided>;
 
+// The fastest kernel this CPU runs, at most `limit`.
+GemmIsa Supported(GemmIsa limit) {
+  if (limit == GemmIsa::kAvx512 && !CpuHasAvx512()) limit = GemmIsa::kAvx2;
+  if (limit == GemmIsa::kAvx2 && !CpuHasAvx2Fma()) limit = GemmIsa::kPortable;
+  return limit;
+}
+
 GemmIsa DefaultIsa() {
+  GemmIsa limit = GemmIsa::kAvx512;
   if (const char* env = std::getenv("EDGEPIPE_NN_GEMM")) {
-    if (std::strcmp(env, "portable") == 0) return GemmIsa::kPortable;
+    if (std::strcmp(env, "portable") == 0) limit = GemmIsa::kPortable;
+    if (std::strcmp(env, "avx2") == 0) limit = GemmIsa::kAvx2;
   }
-  return CpuHasAvx2Fma() ? GemmIsa::kAvx2 : GemmIsa::kPortable;
+  return Supported(limit);
 }
 
 // -1: not chosen yet; otherwise a GemmIsa.
@@ -55,6 +64,15 @@ bool CpuHasAvx2Fma() {
 #endif
 }
 
+bool CpuHasAvx512() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool has = CpuHasAvx2Fma() && __builtin_cpu_supports("avx512f");
+  return has;
+#else
+  return false;
+#endif
+}
+
 GemmIsa ActiveGemmIsa() {
   int isa = active_isa.load(std::memory_order_relaxed);
   if (isa < 0) {
@@ -66,13 +84,21 @@ GemmIsa ActiveGemmIsa() {
 }
 
 GemmIsa SetGemmIsa(GemmIsa isa) {
-  if (isa == GemmIsa::kAvx2 && !CpuHasAvx2Fma()) isa = GemmIsa::kPortable;
+  isa = Supported(isa);
   active_isa.store(static_cast<int>(isa));
   return isa;
 }
 
 std::string_view GemmIsaName(GemmIsa isa) {
-  return isa == GemmIsa::kAvx2 ? "avx2+fma" : "portable";
+  switch (isa) {
+    case GemmIsa::kAvx2:
+      return "avx2+fma";
+    case GemmIsa::kAvx512:
+      return "avx512f";
+    case GemmIsa::kPortable:
+      break;
+  }
+  return "portable";
 }
 
 namespace internal {
@@ -104,14 +130,17 @@ void SgemmPortable(int64_t m, int64_t n, int64_t k, GemmOperand a, GemmOperand b
 
 void Sgemm(int64_t m, int64_t n, int64_t k, GemmOperand a, GemmOperand b, float* c, int64_t ldc,
            bool accumulate) {
-  const auto kernel =
-      ActiveGemmIsa() == GemmIsa::kAvx2 ? &internal::SgemmAvx2 : &internal::SgemmPortable;
+  const GemmIsa isa = ActiveGemmIsa();
+  const auto kernel = isa == GemmIsa::kAvx512 ? &internal::SgemmAvx512
+                      : isa == GemmIsa::kAvx2 ? &internal::SgemmAvx2
+                                              : &internal::SgemmPortable;
   const int threads = NumThreads();
   // Split along the larger of m and n into pieces that keep the register
-  // tile whole (6 rows, 16 columns); each piece packs its own operands.
+  // tile whole (6 rows; 16 columns, 64 for AVX-512); each piece packs its
+  // own operands.
   const bool by_rows = m >= n;
   const int64_t total = by_rows ? m : n;
-  const int64_t unit = by_rows ? 6 : 16;
+  const int64_t unit = by_rows ? 6 : isa == GemmIsa::kAvx512 ? 64 : 16;
   if (threads <= 1 || m * n * k < kMinParallelMacs || total < 2 * unit) {
     kernel(m, n, k, a, b, c, ldc, accumulate);
     return;

@@ -1,18 +1,24 @@
 // Single-precision matrix product for nn/ kernels (dense layers and
 // im2col convolutions), with runtime CPU dispatch.
 //
-// Two implementations compute the same thing:
+// Three implementations compute the same thing:
 // - kPortable: Eigen, compiled with the build's baseline flags (SSE2 on
 //   x86-64); always available.
 // - kAvx2: a packed, cache-blocked kernel (6x16 register tile) written with
 //   AVX2 + FMA intrinsics in functions marked target("avx2,fma"), so the rest
 //   of the binary keeps the baseline ISA. Used when the CPU reports AVX2 and
 //   FMA.
-// Results differ between the two only by float reassociation.
+// - kAvx512: AVX-512F kernel (up to 6x64 register tile, masked edges) that
+//   reads both operands in place (only a transposed op(b) is packed), for
+//   the skinny products of MLP training (n = 64, k = 784). Functions marked
+//   target("avx512f,..."); used when the CPU reports AVX-512F.
+// Results differ between them only by float reassociation. Each kernel is
+// deterministic: an element's sum order depends only on (m, n, k) and the
+// operands' transposition, never on the thread count.
 //
 // The default is the fastest available; the environment variable
-// EDGEPIPE_NN_GEMM=portable (read once) or SetGemmIsa() forces the portable
-// path, e.g. to test both.
+// EDGEPIPE_NN_GEMM=portable|avx2|avx512 (read once) or SetGemmIsa() selects
+// a slower path, e.g. to test each.
 //
 // Thread safety: Sgemm is thread-safe for distinct outputs; large products
 // are split over nn::ParallelFor (a call from inside a parallel task runs
@@ -25,14 +31,16 @@
 
 namespace edgepipe::nn {
 
-enum class GemmIsa { kPortable, kAvx2 };
+enum class GemmIsa { kPortable, kAvx2, kAvx512 };
 
 // True when this CPU can run the AVX2 + FMA kernels.
 bool CpuHasAvx2Fma();
+// True when this CPU can run the AVX-512F kernels (implies CpuHasAvx2Fma()).
+bool CpuHasAvx512();
 // The implementation Sgemm uses now.
 GemmIsa ActiveGemmIsa();
-// Selects the implementation; asking for kAvx2 on a CPU without it selects
-// kPortable. Returns the implementation now in use.
+// Selects the implementation; asking for one this CPU cannot run selects the
+// next slower (kAvx512 -> kAvx2 -> kPortable). Returns the one now in use.
 GemmIsa SetGemmIsa(GemmIsa isa);
 std::string_view GemmIsaName(GemmIsa isa);
 
@@ -58,6 +66,9 @@ void SgemmPortable(int64_t m, int64_t n, int64_t k, GemmOperand a, GemmOperand b
 // Precondition: CpuHasAvx2Fma().
 void SgemmAvx2(int64_t m, int64_t n, int64_t k, GemmOperand a, GemmOperand b, float* c, int64_t ldc,
                bool accumulate);
+// Precondition: CpuHasAvx512().
+void SgemmAvx512(int64_t m, int64_t n, int64_t k, GemmOperand a, GemmOperand b, float* c,
+                 int64_t ldc, bool accumulate);
 }  // namespace internal
 
 }  // namespace edgepipe::nn

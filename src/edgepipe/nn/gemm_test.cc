@@ -1,13 +1,16 @@
-// Sgemm: both kernels against a double-precision reference loop written here,
-// over odd sizes that cross the register tile (6x16) and the cache blocks
-// (KC 256, MC 120, NC 1024), every transpose combination, accumulate, and an
-// output stride wider than n (sentinels past n must survive); plus the
-// threaded split and the dispatch switch.
+// Sgemm: every kernel this CPU runs against a double-precision reference
+// loop written here, over odd sizes that cross the register tiles (6x16,
+// 6x64) and the cache blocks (AVX2: KC 256, MC 120, NC 1024; AVX-512: k
+// slices of <= 512), every transpose combination, accumulate, and an output
+// stride wider than n (sentinels past n must survive); plus the threaded
+// split (which must give bit-identical results at 1 and 2 threads) and the
+// dispatch switch. Kernels this CPU cannot run are reported as not run.
 #include "edgepipe/nn/gemm.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -84,8 +87,9 @@ void Check(Kernel kernel, const Case& c) {
 
 std::vector<Case> Cases() {
   const std::vector<std::tuple<int64_t, int64_t, int64_t>> sizes = {
-      {1, 1, 1},    {6, 16, 8},     {7, 17, 5},   {5, 15, 3},    {13, 35, 257}, {121, 33, 9},
-      {2, 1030, 4}, {64, 10, 1600}, {9, 32, 700}, {40, 64, 784}, {3, 4, 0}};
+      {1, 1, 1},    {6, 16, 8},     {7, 17, 5},     {5, 15, 3},   {13, 35, 257},
+      {121, 33, 9}, {2, 1030, 4},   {64, 10, 1600}, {9, 32, 700}, {40, 64, 784},
+      {3, 4, 0},    {13, 65, 1100}, {25, 130, 31},  {20, 48, 513}};
   std::vector<Case> cases;
   for (auto [m, n, k] : sizes) {
     for (int bits = 0; bits < 8; ++bits) {
@@ -108,11 +112,61 @@ TEST(GemmTest, Avx2MatchesReferenceOrIsUnavailable) {
   for (const Case& c : Cases()) Check(&internal::SgemmAvx2, c);
 }
 
-TEST(GemmTest, ThreadedSplitMatchesReferenceOnBothPaths) {
+TEST(GemmTest, Avx512MatchesReferenceOrIsUnavailable) {
+  if (!CpuHasAvx512()) {
+    std::cout << "AVX-512F kernel not run: this CPU lacks AVX-512F\n";
+    EXPECT_NE(SetGemmIsa(GemmIsa::kAvx512), GemmIsa::kAvx512);
+    SetGemmIsa(GemmIsa::kPortable);
+    return;
+  }
+  std::cout << "AVX-512F kernel run\n";
+  for (const Case& c : Cases()) Check(&internal::SgemmAvx512, c);
+  // The MLP's batch-256 products (nn_gemm_bench), once each.
+  Check(&internal::SgemmAvx512, {256, 64, 784, false, false, false});
+  Check(&internal::SgemmAvx512, {784, 64, 256, true, false, true});
+  Check(&internal::SgemmAvx512, {256, 64, 64, false, true, true});
+}
+
+// The kernels this CPU runs, slowest first.
+std::vector<GemmIsa> RunnableIsas() {
+  std::vector<GemmIsa> isas = {GemmIsa::kPortable};
+  if (CpuHasAvx2Fma()) isas.push_back(GemmIsa::kAvx2);
+  if (CpuHasAvx512()) isas.push_back(GemmIsa::kAvx512);
+  return isas;
+}
+
+TEST(GemmTest, ThreadedSplitIsBitIdenticalToOneThread) {
+  const int saved = NumThreads();
+  const GemmIsa saved_isa = ActiveGemmIsa();
+  const std::vector<float> a = Random(300 * 301, 4), b = Random(301 * 200, 5);
+  for (GemmIsa isa : RunnableIsas()) {
+    SetGemmIsa(isa);
+    std::cout << "threaded determinism: " << GemmIsaName(ActiveGemmIsa()) << "\n";
+    // (m, n, k, ta, tb): split along m, along n, transposed operands.
+    for (auto [m, n, k, ta, tb] : std::vector<std::tuple<int64_t, int64_t, int64_t, bool, bool>>{
+             {300, 64, 288, false, false},
+             {288, 64, 301, true, false},
+             {9, 200, 300, false, true},
+             {290, 40, 64, true, true}}) {
+      SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
+      std::vector<float> one(static_cast<size_t>(m * n)), two(one.size());
+      const GemmOperand ao{a.data(), ta ? m : k, ta}, bo{b.data(), tb ? k : n, tb};
+      SetNumThreads(1);
+      Sgemm(m, n, k, ao, bo, one.data(), n, false);
+      SetNumThreads(2);
+      Sgemm(m, n, k, ao, bo, two.data(), n, false);
+      EXPECT_EQ(one, two);
+    }
+  }
+  SetNumThreads(saved);
+  SetGemmIsa(saved_isa);
+}
+
+TEST(GemmTest, ThreadedSplitMatchesReferenceOnEveryPath) {
   const int saved = NumThreads();
   const GemmIsa saved_isa = ActiveGemmIsa();
   SetNumThreads(2);
-  for (GemmIsa isa : {GemmIsa::kPortable, GemmIsa::kAvx2}) {
+  for (GemmIsa isa : RunnableIsas()) {
     SetGemmIsa(isa);
     SCOPED_TRACE(std::string(GemmIsaName(ActiveGemmIsa())));
     // Big enough to split: along m, along n, and with a transposed operand.
@@ -131,8 +185,12 @@ TEST(GemmTest, SetGemmIsaSelectsTheKernel) {
   const GemmIsa fast = SetGemmIsa(GemmIsa::kAvx2);
   EXPECT_EQ(fast, CpuHasAvx2Fma() ? GemmIsa::kAvx2 : GemmIsa::kPortable);
   EXPECT_EQ(ActiveGemmIsa(), fast);
+  const GemmIsa widest = SetGemmIsa(GemmIsa::kAvx512);
+  EXPECT_EQ(widest, CpuHasAvx512() ? GemmIsa::kAvx512 : fast);
+  EXPECT_EQ(ActiveGemmIsa(), widest);
   EXPECT_EQ(GemmIsaName(GemmIsa::kPortable), "portable");
   EXPECT_EQ(GemmIsaName(GemmIsa::kAvx2), "avx2+fma");
+  EXPECT_EQ(GemmIsaName(GemmIsa::kAvx512), "avx512f");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "edgepipe/nn/eigen_util.h"
 #include "edgepipe/nn/gemm.h"
+#include "edgepipe/nn/train_kernels.h"
 
 namespace edgepipe::nn::ops {
 namespace {
@@ -61,13 +62,48 @@ Result<Var> MatMul(const Var& a, const Var& b) {
   Sgemm(m, n, k, {a.value().data(), k}, {b.value().data(), n}, y.data(), n, false);
   return MakeOpResult(std::move(y), {a, b}, [m, k, n](Node& self) {
     const float* g = self.grad.data();
-    if (Tensor* ga = self.InputGrad(0)) {
-      // ga [m, k] += g [m, n] b^T.
-      Sgemm(m, k, n, {g, n}, {self.inputs[1]->value.data(), n, true}, ga->data(), k, true);
+    if (GradOut ga = self.InputGradOut(0); ga.data != nullptr) {
+      // ga [m, k] (+)= g [m, n] b^T.
+      Sgemm(m, k, n, {g, n}, {self.inputs[1]->value.data(), n, true}, ga.data, k, ga.accumulate);
     }
-    if (Tensor* gb = self.InputGrad(1)) {
-      // gb [k, n] += a^T g.
-      Sgemm(k, n, m, {self.inputs[0]->value.data(), k, true}, {g, n}, gb->data(), n, true);
+    if (GradOut gb = self.InputGradOut(1); gb.data != nullptr) {
+      // gb [k, n] (+)= a^T g.
+      Sgemm(k, n, m, {self.inputs[0]->value.data(), k, true}, {g, n}, gb.data, n, gb.accumulate);
+    }
+  });
+}
+
+Result<Var> Dense(const Var& x, const Var& kernel, const Var& bias, bool relu) {
+  const Shape& xs = x.shape();
+  const Shape& ks = kernel.shape();
+  if (xs.size() < 2 || ks.size() != 2 || xs.back() != ks[0]) {
+    return ShapeError("Dense", "needs x [..., K] and kernel [K, N]", xs, &ks);
+  }
+  const int64_t k = ks[0], n = ks[1];
+  if (bias.defined() && (bias.shape().size() != 1 || bias.shape()[0] != n)) {
+    return ShapeError("Dense", "needs bias [N] for kernel [K, N]", bias.shape(), &ks);
+  }
+  const int64_t m = x.value().size() / std::max<int64_t>(k, 1);
+  Shape ys = xs;
+  ys.back() = n;
+  Tensor y = Tensor::Empty(ys);
+  // y [m, n] = x [m, k] kernel [k, n], then bias and ReLU in one pass.
+  Sgemm(m, n, k, {x.value().data(), k}, {kernel.value().data(), n}, y.data(), n, false);
+  const bool has_bias = bias.defined();
+  kernels::BiasRelu(y.data(), has_bias ? bias.value().data() : nullptr, m, n, relu);
+  std::vector<Var> inputs = {x, kernel};
+  if (has_bias) inputs.push_back(bias);
+  return MakeOpResult(std::move(y), std::move(inputs), [m, k, n, relu, has_bias](Node& self) {
+    // The output gradient is masked in place (this node's grad is dead
+    // after its backward); it then feeds the bias sum and both products.
+    float* g = self.grad.data();
+    GradOut gbias = has_bias ? self.InputGradOut(2) : GradOut{};
+    kernels::BiasReluBackward(g, self.value.data(), m, n, relu, gbias.data, gbias.accumulate);
+    if (GradOut gk = self.InputGradOut(1); gk.data != nullptr) {
+      Sgemm(k, n, m, {self.inputs[0]->value.data(), k, true}, {g, n}, gk.data, n, gk.accumulate);
+    }
+    if (GradOut gx = self.InputGradOut(0); gx.data != nullptr) {
+      Sgemm(m, k, n, {g, n}, {self.inputs[1]->value.data(), n, true}, gx.data, k, gx.accumulate);
     }
   });
 }
@@ -83,10 +119,10 @@ Result<Var> BiasAdd(const Var& x, const Var& bias) {
   Tensor y = Tensor::Empty(xs);
   AsMat(y, rows).noalias() = AsMat(x.value(), rows).rowwise() + AsMat(bias.value(), 1).row(0);
   return MakeOpResult(std::move(y), {x, bias}, [rows](Node& self) {
-    if (Tensor* gx = self.InputGrad(0)) gx->AddFrom(self.grad);
     if (Tensor* gb = self.InputGrad(1)) {
       AsMat(*gb, 1).row(0) += AsMat(self.grad, rows).colwise().sum();
     }
+    self.PassGradTo(0);  // last: x may adopt this node's buffer
   });
 }
 
@@ -147,14 +183,21 @@ Var Relu(const Var& x) {
   float* __restrict yp = y.data();
   for (int64_t i = 0; i < n; ++i) yp[i] = xp[i] < 0.0f ? 0.0f : xp[i];
   return MakeOpResult(std::move(y), {x}, [n](Node& self) {
-    Tensor* gx = self.InputGrad(0);
-    if (gx == nullptr) return;
+    GradOut gx = self.InputGradOut(0);
+    if (gx.data == nullptr) return;
     const float* __restrict xq = self.inputs[0]->value.data();
     const float* __restrict g = self.grad.data();
-    float* __restrict d = gx->data();
-    for (int64_t i = 0; i < n; ++i) {
-      const float gi = g[i];  // loaded unconditionally so the select vectorises
-      d[i] += xq[i] > 0.0f ? gi : 0.0f;
+    float* __restrict d = gx.data;
+    if (gx.accumulate) {
+      for (int64_t i = 0; i < n; ++i) {
+        const float gi = g[i];  // loaded unconditionally so the select vectorises
+        d[i] += xq[i] > 0.0f ? gi : 0.0f;
+      }
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        const float gi = g[i];
+        d[i] = xq[i] > 0.0f ? gi : 0.0f;
+      }
     }
   });
 }
@@ -247,14 +290,18 @@ Result<Var> Dropout(const Var& x, float rate, Rng& rng) {
   if (!(rate >= 0.0f && rate < 1.0f)) {
     return Status::InvalidArgument("Dropout: rate " + std::to_string(rate) + " must be in [0, 1)");
   }
-  Tensor mask = Tensor::Empty(x.shape());
-  const float keep_scale = 1.0f / (1.0f - rate);
-  float* m = mask.data();
-  for (int64_t i = 0; i < mask.size(); ++i) m[i] = rng.Uniform() < rate ? 0.0f : keep_scale;
+  // One 64-bit draw per call keys a counter-based mask (train_kernels.h):
+  // no per-element generator state, and no mask tensor to keep.
+  uint64_t key = rng.Next();
+  key = (key << 32) | rng.Next();
+  const kernels::DropoutMask mask = kernels::MakeDropoutMask(key, rate);
   Tensor y = Tensor::Empty(x.shape());
-  AsArr(y) = AsArr(x.value()) * AsArr(mask);
+  kernels::ApplyDropout(x.value().data(), y.data(), y.size(), mask, false);
   return MakeOpResult(std::move(y), {x}, [mask](Node& self) {
-    if (Tensor* gx = self.InputGrad(0)) AsArr(*gx) += AsArr(self.grad) * AsArr(mask);
+    GradOut gx = self.InputGradOut(0);
+    if (gx.data != nullptr) {
+      kernels::ApplyDropout(self.grad.data(), gx.data, self.grad.size(), mask, gx.accumulate);
+    }
   });
 }
 
@@ -280,9 +327,7 @@ Result<Var> Reshape(const Var& x, Shape shape) {
     return ShapeError("Reshape", "element counts differ", x.shape(), &shape);
   }
   Tensor y = x.value().Reshaped(shape);
-  return MakeOpResult(std::move(y), {x}, [](Node& self) {
-    if (Tensor* gx = self.InputGrad(0)) gx->AddFrom(self.grad);
-  });
+  return MakeOpResult(std::move(y), {x}, [](Node& self) { self.PassGradTo(0); });
 }
 
 Result<Var> Concat(std::span<const Var> xs, int axis) {
@@ -422,15 +467,19 @@ Result<Var> SparseSoftmaxCrossEntropy(const Var& logits, std::span<const int64_t
   for (int64_t r = 0; r < rows; ++r)
     y.data()[r] = -logp.data()[r * c + lab[static_cast<size_t>(r)]];
   return MakeOpResult(std::move(y), {logits}, [logp, lab = std::move(lab), c](Node& self) {
-    Tensor* gx = self.InputGrad(0);
-    if (gx == nullptr) return;
+    GradOut gx = self.InputGradOut(0);
+    if (gx.data == nullptr) return;
     // d/dlogits = g_r * (softmax - onehot).
     const int64_t n = static_cast<int64_t>(lab.size());
     for (int64_t r = 0; r < n; ++r) {
       const float g = self.grad.data()[r];
       const float* lp = logp.data() + r * c;
-      float* d = gx->data() + r * c;
-      for (int64_t j = 0; j < c; ++j) d[j] += g * std::exp(lp[j]);
+      float* d = gx.data + r * c;
+      if (gx.accumulate) {
+        for (int64_t j = 0; j < c; ++j) d[j] += g * std::exp(lp[j]);
+      } else {
+        for (int64_t j = 0; j < c; ++j) d[j] = g * std::exp(lp[j]);
+      }
       d[lab[static_cast<size_t>(r)]] -= g;
     }
   });

@@ -25,6 +25,11 @@ namespace edgepipe::nn::ops {
 
 // a [..., K] x b [K, N] -> [..., N] (leading dims of a are flattened).
 Result<Var> MatMul(const Var& a, const Var& b);
+// Dense layer in one op: relu?(x [..., K] kernel [K, N] + bias [N]) ->
+// [..., N]; `bias` may be undefined (no bias). Forward is one product and
+// one pass for bias and ReLU; backward masks the output gradient in place
+// and runs the two products (no transposed copies) and the bias sum.
+Result<Var> Dense(const Var& x, const Var& kernel, const Var& bias, bool relu);
 // x [..., C] + bias [C].
 Result<Var> BiasAdd(const Var& x, const Var& bias);
 // Elementwise, equal shapes.
@@ -45,7 +50,9 @@ Var Softmax(const Var& x);
 Var LogSoftmax(const Var& x);
 
 // Inverted dropout: each element is zeroed with probability `rate` and the
-// rest scaled by 1/(1-rate). rate in [0, 1).
+// rest scaled by 1/(1-rate). rate in [0, 1). Takes two 32-bit draws from
+// `rng` per call (the key of a counter-based mask, train_kernels.h), so
+// equal seeds give equal masks on every platform and ISA path.
 Result<Var> Dropout(const Var& x, float rate, Rng& rng);
 
 // One dim of `shape` may be -1 (inferred). Shares storage with x.

@@ -7,10 +7,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <string>
 #include <tuple>
+#include <utility>
 
+#include "edgepipe/nn/gemm.h"
 #include "edgepipe/nn/gradient_check.h"
 #include "edgepipe/nn/parallel.h"
+#include "edgepipe/nn/train_kernels.h"
 
 namespace edgepipe::nn {
 namespace {
@@ -263,6 +268,188 @@ TEST(OpsTest, BackwardAccumulatesIntoParametersAndFreesGraph) {
     NoGradGuard no_grad;
     EXPECT_FALSE((*Mul(w, w)).requires_grad());
   }
+}
+
+// ---- Fused training kernels (train_kernels.h) and the fused Dense op.
+
+// The ISA paths this CPU can run (portable always; avx2 when supported).
+std::vector<GemmIsa> AvailablePaths() {
+  std::vector<GemmIsa> out = {GemmIsa::kPortable};
+  if (CpuHasAvx2Fma()) out.push_back(GemmIsa::kAvx2);
+  if (CpuHasAvx512()) out.push_back(GemmIsa::kAvx512);  // avx2 kernels, avx-512 GEMM
+  return out;
+}
+
+// Runs fn once per path with that path selected; restores the default.
+template <typename F>
+void ForEachPath(F fn) {
+  const GemmIsa saved = ActiveGemmIsa();
+  for (GemmIsa isa : AvailablePaths()) {
+    ASSERT_EQ(SetGemmIsa(isa), isa);
+    SCOPED_TRACE(kernels::ActiveTrainKernelPath());
+    std::printf("[ path     ] kernels %s, gemm %s\n", kernels::ActiveTrainKernelPath(),
+                std::string(GemmIsaName(isa)).c_str());
+    fn();
+  }
+  SetGemmIsa(saved);
+}
+
+TEST(TrainKernelsTest, DropoutMatchesScalarDefinitionOnEveryPath) {
+  const int64_t n = 1003;  // not a multiple of any vector width
+  Tensor x = RandomTensor({n}, 5);
+  Tensor base = RandomTensor({n}, 6);
+  const kernels::DropoutMask mask = kernels::MakeDropoutMask(0x0123456789ABCDEFull, 0.2f);
+  EXPECT_EQ(mask.threshold, 3355444u);  // ceil(0.2 * 2^24)
+  ForEachPath([&] {
+    for (bool accumulate : {false, true}) {
+      Tensor out = base.Clone();
+      kernels::ApplyDropout(x.data(), out.data(), n, mask, accumulate);
+      for (int64_t i = 0; i < n; ++i) {
+        const bool keep =
+            (kernels::DropoutBits(static_cast<uint64_t>(i), mask.key) >> 8) >= mask.threshold;
+        const float term = x.data()[i] * (keep ? mask.scale : 0.0f);
+        const float want = accumulate ? base.data()[i] + term : term;
+        ASSERT_EQ(out.data()[i], want) << "element " << i << " accumulate " << accumulate;
+      }
+    }
+  });
+}
+
+TEST(TrainKernelsTest, DropoutMaskRateAndIndependence) {
+  const int64_t n = 1 << 17;
+  const float rate = 0.2f;
+  const uint64_t k1 = 42, k2 = 43;  // adjacent keys must give unrelated masks
+  int64_t drop1 = 0, drop2 = 0, both = 0, runs = 0;
+  const uint32_t thr = kernels::MakeDropoutMask(0, rate).threshold;
+  bool prev = false;
+  for (int64_t i = 0; i < n; ++i) {
+    const bool d1 = (kernels::DropoutBits(static_cast<uint64_t>(i), k1) >> 8) < thr;
+    const bool d2 = (kernels::DropoutBits(static_cast<uint64_t>(i), k2) >> 8) < thr;
+    drop1 += d1;
+    drop2 += d2;
+    both += d1 && d2;
+    runs += i > 0 && d1 == prev;
+    prev = d1;
+  }
+  const double f = static_cast<double>(n);
+  EXPECT_NEAR(drop1 / f, rate, 0.005);
+  EXPECT_NEAR(drop2 / f, rate, 0.005);
+  EXPECT_NEAR(both / f, rate * rate, 0.003);
+  // Neighbouring elements agree with probability rate^2 + (1-rate)^2.
+  EXPECT_NEAR(runs / f, rate * rate + (1 - rate) * (1 - rate), 0.005);
+  // The index's high bits reach the hash too (tensors beyond 2^31 elements).
+  EXPECT_NE(kernels::DropoutBits(5, k1), kernels::DropoutBits(5 + (uint64_t{1} << 31), k1));
+}
+
+TEST(TrainKernelsTest, BiasReluAndBackwardOnEveryPath) {
+  const int64_t rows = 7, c = 13;
+  Tensor y0 = RandomTensor({rows, c}, 7), bias = RandomTensor({c}, 8),
+         g0 = RandomTensor({rows, c}, 9);
+  Tensor gb0 = RandomTensor({c}, 10);
+  ForEachPath([&] {
+    for (bool relu : {false, true}) {
+      Tensor y = y0.Clone();
+      kernels::BiasRelu(y.data(), bias.data(), rows, c, relu);
+      for (bool accumulate : {false, true}) {
+        Tensor g = g0.Clone(), gb = gb0.Clone();
+        kernels::BiasReluBackward(g.data(), y.data(), rows, c, relu, gb.data(), accumulate);
+        for (int64_t j = 0; j < c; ++j) {
+          float sum = accumulate ? gb0.data()[j] : 0.0f;
+          for (int64_t r = 0; r < rows; ++r) {
+            const float pre = y0.data()[r * c + j] + bias.data()[j];
+            const float want_y = relu && pre < 0 ? 0.0f : pre;
+            ASSERT_EQ(y.data()[r * c + j], want_y);
+            const float want_g = relu && !(want_y > 0) ? 0.0f : g0.data()[r * c + j];
+            ASSERT_EQ(g.data()[r * c + j], want_g);
+            sum += want_g;
+          }
+          EXPECT_FLOAT_EQ(gb.data()[j], sum) << "column " << j;
+        }
+      }
+    }
+  });
+}
+
+TEST(TrainKernelsTest, RmspropMatchesKerasFormulaBitwiseOnEveryPath) {
+  const int64_t n = 1003;
+  Tensor w0 = RandomTensor({n}, 11), g = RandomTensor({n}, 12), ms0 = RandomTensor({n}, 13, 0, 1);
+  ForEachPath([&] {
+    Tensor w = w0.Clone(), ms = ms0.Clone();
+    kernels::RmspropUpdate(w.data(), g.data(), ms.data(), n, 0.0015f, 0.9f, 1e-7f);
+    for (int64_t i = 0; i < n; ++i) {
+      const float gi = g.data()[i];
+      const float m = 0.9f * ms0.data()[i] + (1.0f - 0.9f) * (gi * gi);
+      ASSERT_EQ(ms.data()[i], m) << i;
+      ASSERT_EQ(w.data()[i], w0.data()[i] - 0.0015f * gi / (std::sqrt(m) + 1e-7f)) << i;
+    }
+  });
+}
+
+TEST(OpsTest, DenseMatchesMatMulBiasAddReluWithGradients) {
+  Tensor x = AwayFromZero({2, 3, 6}, 21), k = RandomTensor({6, 5}, 22), b = RandomTensor({5}, 23);
+  ForEachPath([&] {
+    for (bool relu : {false, true}) {
+      Var xa = Var::Parameter(x.Clone()), ka = Var::Parameter(k.Clone()),
+          ba = Var::Parameter(b.Clone());
+      Var fused = *Dense(xa, ka, ba, relu);
+      Var xb = Var::Parameter(x.Clone()), kb = Var::Parameter(k.Clone()),
+          bb = Var::Parameter(b.Clone());
+      Var ref = *BiasAdd(*MatMul(xb, kb), bb);
+      if (relu) ref = Relu(ref);
+      ASSERT_EQ(fused.shape(), (Shape{2, 3, 5}));
+      EXPECT_THAT(fused.value().ToVector(),
+                  ::testing::Pointwise(::testing::FloatNear(1e-6f), ref.value().ToVector()));
+      ASSERT_EQ(Backward(*ReduceSum(*Mul(fused, fused))), Status::Ok());
+      ASSERT_EQ(Backward(*ReduceSum(*Mul(ref, ref))), Status::Ok());
+      for (auto [got, want] : {std::pair{xa, xb}, {ka, kb}, {ba, bb}}) {
+        EXPECT_THAT(got.grad().ToVector(),
+                    ::testing::Pointwise(::testing::FloatNear(1e-5f), want.grad().ToVector()));
+      }
+    }
+  });
+  for (bool relu : {false, true}) {
+    EXPECT_EQ(
+        CheckGradients([relu](auto v) { return Dense(v[0], v[1], v[2], relu); },
+                       {AwayFromZero({4, 6}, 24), RandomTensor({6, 3}, 25), RandomTensor({3}, 26)}),
+        Status::Ok());
+  }
+  // No bias.
+  EXPECT_EQ(CheckGradients([](auto v) { return Dense(v[0], v[1], Var(), true); },
+                           {AwayFromZero({4, 6}, 27), RandomTensor({6, 3}, 28)}),
+            Status::Ok());
+  EXPECT_FALSE(Dense(C(Tensor::Zeros({2, 3})), C(Tensor::Zeros({4, 2})), Var(), false).ok());
+  EXPECT_FALSE(
+      Dense(C(Tensor::Zeros({2, 3})), C(Tensor::Zeros({3, 2})), C(Tensor::Zeros({3})), false).ok());
+}
+
+TEST(OpsTest, GradientsOverwriteFirstThenAccumulateAndZeroLazily) {
+  // x feeds three consumers (the first overwrites the fresh buffer, the next
+  // add), and reshape/bias-add hand their buffer on to an intermediate.
+  const OpUnderTest f = [](std::span<const Var> v) -> Result<Var> {
+    ASSIGN_OR_RETURN(Var h, Dense(v[0], v[1], v[2], true));
+    ASSIGN_OR_RETURN(Var r, Reshape(h, {-1}));
+    ASSIGN_OR_RETURN(Var r2, Reshape(r, h.shape()));
+    ASSIGN_OR_RETURN(Var a, BiasAdd(r2, v[2]));
+    ASSIGN_OR_RETURN(Var d, MatMul(v[0], v[1]));
+    ASSIGN_OR_RETURN(Var s, Add(a, d));
+    return Add(s, Relu(d));
+  };
+  EXPECT_EQ(CheckGradients(
+                f, {AwayFromZero({3, 4}, 31), RandomTensor({4, 4}, 32), RandomTensor({4}, 33)}),
+            Status::Ok());
+  // Parameters accumulate across Backward calls; ZeroGrad reads as zeros and
+  // the next Backward overwrites.
+  Var w = Var::Parameter(RandomTensor({4, 2}, 34));
+  Var x = C(RandomTensor({3, 4}, 35));
+  ASSERT_EQ(Backward(*ReduceSum(*MatMul(x, w))), Status::Ok());
+  const std::vector<float> once = w.grad().ToVector();
+  ASSERT_EQ(Backward(*ReduceSum(*MatMul(x, w))), Status::Ok());
+  for (size_t i = 0; i < once.size(); ++i) EXPECT_FLOAT_EQ(w.grad().ToVector()[i], 2 * once[i]);
+  w.ZeroGrad();
+  for (float v : w.grad().span()) EXPECT_EQ(v, 0.0f);
+  w.ZeroGrad();
+  ASSERT_EQ(Backward(*ReduceSum(*MatMul(x, w))), Status::Ok());
+  EXPECT_EQ(w.grad().ToVector(), once);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "edgepipe/nn/eigen_util.h"
+#include "edgepipe/nn/train_kernels.h"
 
 namespace edgepipe::nn {
 namespace {
@@ -13,12 +14,14 @@ using CArr = Eigen::Map<const Eigen::ArrayXf>;
 void Optimizer::Apply(std::span<Var> params) {
   ++iterations_;
   for (Var& p : params) {
-    if (!p.requires_grad() || !p.grad().defined()) continue;
+    if (!p.requires_grad() || !p.node()->grad.defined()) continue;
     std::vector<Tensor>& slots = slots_[p.node()];
     if (slots.empty()) {
       for (int i = 0; i < num_slots(); ++i) slots.push_back(Tensor::Zeros(p.shape()));
     }
     Tensor& w = p.mutable_value();
+    // p.grad() reads zeros when nothing contributed since the last ZeroGrad
+    // (which is lazy: it only marks the buffer stale).
     Update(w.data(), p.grad().data(), w.size(), slots, iterations_);
     p.ZeroGrad();
   }
@@ -58,11 +61,11 @@ void RMSprop::Update(float* w, const float* g, int64_t n, std::vector<Tensor>& s
   const float lr = learning_rate_, rho = rho_, eps = epsilon_;
   Arr wa(w, n), ms(slots[0].data(), n);
   CArr ga(g, n);
-  ms = rho * ms + (1 - rho) * ga.square();
   if (slots.size() == 1) {
-    wa -= lr * ga / (ms.sqrt() + eps);
+    kernels::RmspropUpdate(w, g, slots[0].data(), n, lr, rho, eps);
     return;
   }
+  ms = rho * ms + (1 - rho) * ga.square();
   Arr mom(slots[1].data(), n);
   mom = momentum_ * mom + lr * ga / (ms + eps).sqrt();
   wa -= mom;
