@@ -135,6 +135,76 @@ void ForEachBroadcast(const BinaryState& s, const Tensor& out, F f) {
   }
 }
 
+// Calls f(out_index, index1, index2, n, step1, step2) for each run of n
+// output elements along the innermost axis: element j of the run is output
+// o + j, input 1 at i1 + j * step1, input 2 at i2 + j * step2 (steps are 0
+// for an input broadcast along that axis, else 1). Visits the same element
+// pairs as ForEachBroadcast, a run at a time, so tight loops replace the
+// per-element index carry.
+template <typename F>
+void ForEachBroadcastRun(const BinaryState& s, const Tensor& out, F f) {
+  const int rank = out.rank();
+  if (rank == 0) {
+    f(0, 0, 0, 1, 0, 0);
+    return;
+  }
+  const size_t last = static_cast<size_t>(rank - 1);
+  const int64_t n = out.dim(rank - 1);
+  const int64_t step1 = s.stride1[last], step2 = s.stride2[last];
+  const int64_t total = out.num_elements();
+  if (n == 0 || total == 0) return;
+  std::array<int32_t, 8> idx{};
+  int64_t i1 = 0, i2 = 0;
+  for (int64_t o = 0; o < total; o += n) {
+    f(o, i1, i2, n, step1, step2);
+    for (int d = rank - 2; d >= 0; --d) {
+      const size_t du = static_cast<size_t>(d);
+      ++idx[du];
+      i1 += s.stride1[du];
+      i2 += s.stride2[du];
+      if (idx[du] < out.dim(d)) break;
+      i1 -= s.stride1[du] * idx[du];
+      i2 -= s.stride2[du] * idx[du];
+      idx[du] = 0;
+    }
+  }
+}
+
+// y[j] = op(x[j * sx], z[j * sz]) for j < n, clamped; the three stride
+// patterns get their own loops so the common ones (both contiguous, one
+// broadcast) compile to straight, vectorizable code.
+template <typename T, typename Op, typename Clamp>
+inline void BinaryRun(const T* x, const T* z, T* y, int64_t n, int64_t sx, int64_t sz, Op op,
+                      Clamp clamp) {
+  if (sx == 1 && sz == 1) {
+    for (int64_t j = 0; j < n; ++j) y[j] = clamp(op(x[j], z[j]));
+  } else if (sx == 1 && sz == 0) {
+    const T b = z[0];
+    for (int64_t j = 0; j < n; ++j) y[j] = clamp(op(x[j], b));
+  } else if (sx == 0 && sz == 1) {
+    const T a = x[0];
+    for (int64_t j = 0; j < n; ++j) y[j] = clamp(op(a, z[j]));
+  } else {
+    for (int64_t j = 0; j < n; ++j) y[j] = clamp(op(x[j * sx], z[j * sz]));
+  }
+}
+
+template <typename T, typename Op, typename Clamp>
+void BinaryBroadcast(const BinaryState& s, const Tensor& out, const T* x, const T* z, T* y, Op op,
+                     Clamp clamp) {
+  ForEachBroadcastRun(s, out,
+                      [&](int64_t o, int64_t i1, int64_t i2, int64_t n, int64_t s1, int64_t s2) {
+                        BinaryRun(x + i1, z + i2, y + o, n, s1, s2, op, clamp);
+                      });
+}
+
+template <typename Op>
+void FloatBroadcast(const BinaryState& s, const Tensor& out, const float* x, const float* z,
+                    float* y, Op op) {
+  const float lo = s.fmin, hi = s.fmax;
+  BinaryBroadcast(s, out, x, z, y, op, [lo, hi](float v) { return std::clamp(v, lo, hi); });
+}
+
 // TFLite's reference int8/uint8 ADD/SUB of one element pair.
 template <typename T>
 inline T AddQuantOne(const BinaryState& s, T a, T b) {
@@ -302,25 +372,31 @@ Status Eval(KernelContext& ctx) {
       const float* x = a->as<float>();
       const float* z = b->as<float>();
       float* y = out->as<float>();
-      ForEachBroadcast(s, *out, [&](int64_t o, int64_t i1, int64_t i2) {
-        const float v = s.kind == Kind::kAdd   ? x[i1] + z[i2]
-                        : s.kind == Kind::kSub ? x[i1] - z[i2]
-                                               : x[i1] * z[i2];
-        y[o] = std::clamp(v, s.fmin, s.fmax);
-      });
+      if (s.kind == Kind::kAdd) {
+        FloatBroadcast(s, *out, x, z, y, [](float u, float v) { return u + v; });
+      } else if (s.kind == Kind::kSub) {
+        FloatBroadcast(s, *out, x, z, y, [](float u, float v) { return u - v; });
+      } else {
+        FloatBroadcast(s, *out, x, z, y, [](float u, float v) { return u * v; });
+      }
       return Status::Ok();
     }
     case tflite::TensorType::INT32: {
-      const int32_t* x = a->as<int32_t>();
-      const int32_t* z = b->as<int32_t>();
-      int32_t* y = out->as<int32_t>();
-      ForEachBroadcast(s, *out, [&](int64_t o, int64_t i1, int64_t i2) {
-        const auto u1 = static_cast<uint32_t>(x[i1]);
-        const auto u2 = static_cast<uint32_t>(z[i2]);
-        y[o] = static_cast<int32_t>(s.kind == Kind::kAdd   ? u1 + u2
-                                    : s.kind == Kind::kSub ? u1 - u2
-                                                           : u1 * u2);
-      });
+      // Wrapping arithmetic, as TFLite's int32 kernels on two's complement.
+      const auto* x = reinterpret_cast<const uint32_t*>(a->as<int32_t>());
+      const auto* z = reinterpret_cast<const uint32_t*>(b->as<int32_t>());
+      auto* y = reinterpret_cast<uint32_t*>(out->as<int32_t>());
+      const auto same = [](uint32_t v) { return v; };
+      if (s.kind == Kind::kAdd) {
+        BinaryBroadcast(
+            s, *out, x, z, y, [](uint32_t u, uint32_t v) { return u + v; }, same);
+      } else if (s.kind == Kind::kSub) {
+        BinaryBroadcast(
+            s, *out, x, z, y, [](uint32_t u, uint32_t v) { return u - v; }, same);
+      } else {
+        BinaryBroadcast(
+            s, *out, x, z, y, [](uint32_t u, uint32_t v) { return u * v; }, same);
+      }
       return Status::Ok();
     }
     case tflite::TensorType::INT8:

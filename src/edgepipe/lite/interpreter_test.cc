@@ -501,6 +501,108 @@ TEST(InterpreterTest, SameShapeQuantAddSubEveryPathMatchesBroadcastLoop) {
   EXPECT_GT(nontrivial, 200);
 }
 
+// Float and int32 ADD / SUB / MUL on random broadcasting shapes (an input of
+// lower rank, size-1 axes anywhere, the innermost axis included) equal an
+// explicit numpy-style index loop, bit for bit (one rounding per element).
+TEST(InterpreterTest, FloatAndInt32BroadcastMatchIndexLoop) {
+  using TT = tflite::TensorType;
+  using Op = tflite::BuiltinOperator;
+  std::mt19937 rng(5);
+  int broadcast_inner = 0, broadcast_outer = 0;
+  for (int iter = 0; iter < 60; ++iter) {
+    const bool i32 = iter % 5 == 4;
+    const TT type = i32 ? TT::INT32 : TT::FLOAT32;
+    const int kind = iter % 3;  // ADD, SUB, MUL
+    const int rank = 1 + static_cast<int>(rng() % 4);
+    std::vector<int32_t> shape(static_cast<size_t>(rank));
+    for (int32_t& d : shape) d = 1 + static_cast<int32_t>(rng() % 6);
+    // Each input keeps or drops (size 1) each axis; input 1 may lose leading axes.
+    std::vector<int32_t> sa = shape, sb = shape;
+    for (int d = 0; d < rank; ++d) {
+      if (rng() % 3 == 0) sa[static_cast<size_t>(d)] = 1;
+      if (rng() % 3 == 0) sb[static_cast<size_t>(d)] = 1;
+    }
+    const int drop = static_cast<int>(rng() % static_cast<unsigned>(rank));
+    sb.erase(sb.begin(), sb.begin() + drop);
+    std::vector<int32_t> so(static_cast<size_t>(rank));
+    for (int d = 0; d < rank; ++d) {
+      const int32_t db = d < drop ? 1 : sb[static_cast<size_t>(d - drop)];
+      so[static_cast<size_t>(d)] = std::max(sa[static_cast<size_t>(d)], db);
+    }
+    const auto count = [](const std::vector<int32_t>& v) {
+      int64_t n = 1;
+      for (int32_t d : v) n *= d;
+      return n;
+    };
+    const int64_t na = count(sa), nb = count(sb), no = count(so);
+    const int32_t inner_a = sa.back(), inner_b = drop == rank ? 1 : sb.back();
+    (inner_a != inner_b ? broadcast_inner : broadcast_outer)++;
+    std::vector<float> fa(static_cast<size_t>(na)), fb(static_cast<size_t>(nb));
+    std::vector<int32_t> ia(static_cast<size_t>(na)), ib(static_cast<size_t>(nb));
+    std::uniform_real_distribution<float> u(-4.0f, 4.0f);
+    for (size_t i = 0; i < fa.size(); ++i) {
+      fa[i] = u(rng);
+      ia[i] = static_cast<int32_t>(rng());
+    }
+    for (size_t i = 0; i < fb.size(); ++i) {
+      fb[i] = u(rng);
+      ib[i] = static_cast<int32_t>(rng());
+    }
+    const auto act = !i32 && iter % 2 == 0 ? tflite::ActivationFunctionType::RELU6
+                                           : tflite::ActivationFunctionType::NONE;
+    ModelBuilder b;
+    const int x = b.AddInput("x", type, sa);
+    const int z = i32 ? b.AddConstant("z", type, sb, ib) : b.AddConstant("z", type, sb, fb);
+    const int y = b.AddTensor("y", type, so);
+    const Op op = kind == 0 ? Op::ADD : kind == 1 ? Op::SUB : Op::MUL;
+    b.AddOperator(op, {x, z}, {y},
+                  kind == 0   ? AddOpts(act)
+                  : kind == 1 ? SubOpts(act)
+                              : MulOpts(act));
+    b.AddOutput("y", y);
+    auto bytes = b.Finish();
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    std::vector<uint8_t> input(static_cast<size_t>(na) * 4);
+    std::memcpy(input.data(), i32 ? static_cast<const void*>(ia.data()) : fa.data(), input.size());
+    const auto [got, folded] = RunPadGraph(*bytes, input, false);
+    ASSERT_EQ(got.size(), static_cast<size_t>(no) * 4) << "iter " << iter;
+    // The index loop: output index -> each input's index (size-1 axes read 0).
+    std::vector<int32_t> idx(static_cast<size_t>(rank), 0);
+    for (int64_t o = 0; o < no; ++o) {
+      int64_t ka = 0, kb = 0;
+      for (int d = 0; d < rank; ++d) {
+        const size_t du = static_cast<size_t>(d);
+        ka = ka * sa[du] + (sa[du] == 1 ? 0 : idx[du]);
+        if (d >= drop) {
+          const int32_t db = sb[static_cast<size_t>(d - drop)];
+          kb = kb * db + (db == 1 ? 0 : idx[du]);
+        }
+      }
+      if (i32) {
+        const auto ua = static_cast<uint32_t>(ia[static_cast<size_t>(ka)]);
+        const auto ub = static_cast<uint32_t>(ib[static_cast<size_t>(kb)]);
+        const auto want = static_cast<int32_t>(kind == 0 ? ua + ub : kind == 1 ? ua - ub : ua * ub);
+        int32_t v;
+        std::memcpy(&v, got.data() + o * 4, 4);
+        ASSERT_EQ(v, want) << "iter " << iter << " element " << o;
+      } else {
+        const float a = fa[static_cast<size_t>(ka)], c = fb[static_cast<size_t>(kb)];
+        float want = kind == 0 ? a + c : kind == 1 ? a - c : a * c;
+        if (act == tflite::ActivationFunctionType::RELU6) want = std::clamp(want, 0.0f, 6.0f);
+        float v;
+        std::memcpy(&v, got.data() + o * 4, 4);
+        ASSERT_EQ(v, want) << "iter " << iter << " element " << o;
+      }
+      for (int d = rank - 1; d >= 0; --d) {
+        if (++idx[static_cast<size_t>(d)] < so[static_cast<size_t>(d)]) break;
+        idx[static_cast<size_t>(d)] = 0;
+      }
+    }
+  }
+  EXPECT_GT(broadcast_inner, 5);
+  EXPECT_GT(broadcast_outer, 5);
+}
+
 // mobilenet_v2 (its stride-2 convs read PADs): every PAD folds, outputs equal.
 TEST(InterpreterTest, MobilenetFoldedPadsMatchUnfolded) {
   auto m = Model::Load(Fixture("mobilenet_v2_quantized_1x3x224x224.tflite"));
