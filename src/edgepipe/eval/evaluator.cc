@@ -275,10 +275,17 @@ Result<EvalResult> Evaluate(const EvalConfig& config, const std::vector<ModelSou
   po.out = options.progress ? options.progress_out : nullptr;
   po.units = "examples";
   Progress progress("evaluate", -1, po);
-  std::mutex mu;  // guards reader, pending, error
+  std::mutex mu;  // guards reader, pending, next_chunk, error, error_chunk
   Status error;
+  // Chunks are numbered in file order as workers take them; of several
+  // workers' errors the one of the earliest chunk is reported, so the error a
+  // user sees (the first bad example) does not depend on thread timing: a
+  // worker finishes the chunk it holds, so every chunk before the first bad
+  // one is checked.
+  int64_t next_chunk = 0;
+  int64_t error_chunk = 0;
 
-  auto work = [&](Worker& w) -> Status {
+  auto work = [&](Worker& w, int64_t* chunk_number) -> Status {
     ExampleChunk chunk;
     ExtractedChunk x;  // reused: its buffers are allocated once per worker
     ChunkSlices cs;
@@ -288,6 +295,7 @@ Result<EvalResult> Evaluate(const EvalConfig& config, const std::vector<ModelSou
       {
         std::lock_guard<std::mutex> lock(mu);
         if (!error.ok()) return Status::Ok();
+        *chunk_number = next_chunk++;
         if (pending) {
           chunk = std::move(*pending);
           pending.reset();
@@ -341,10 +349,14 @@ Result<EvalResult> Evaluate(const EvalConfig& config, const std::vector<ModelSou
     }
   };
   const auto run = [&](int64_t i) {
-    Status s = work(workers[static_cast<size_t>(i)]);
+    int64_t chunk_number = 0;
+    Status s = work(workers[static_cast<size_t>(i)], &chunk_number);
     if (!s.ok()) {
       std::lock_guard<std::mutex> lock(mu);
-      if (error.ok()) error = s;
+      if (error.ok() || chunk_number < error_chunk) {
+        error = s;
+        error_chunk = chunk_number;
+      }
     }
   };
   // Several workers with a native model: run them as the tasks of one

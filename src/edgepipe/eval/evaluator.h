@@ -22,7 +22,9 @@
 // that native layers run inline on their worker instead of queueing for nn's
 // process-wide pool; nn::ParallelFor calls from other threads wait until the
 // evaluation ends. Bootstrap resampling depends on example ids only, so
-// the result does not depend on the threading (up to float rounding).
+// the result does not depend on the threading (up to float rounding). Nor
+// does an error: of several workers' errors, the one of the earliest chunk in
+// file order is returned.
 //
 // Thread safety: Evaluate is reentrant; it uses its own threads.
 #ifndef EDGEPIPE_EVAL_EVALUATOR_H_

@@ -340,6 +340,15 @@ TEST_F(EvaluatorTest, BadInputIsAClearError) {
   other_label.mutable_model_specs(0)->set_label_key("species");
   r = Evaluate(other_label, lite, *examples_, Quiet());
   EXPECT_THAT(r.status().message(), HasSubstr("example 0: label \"species\" is missing"));
+  // Every chunk is bad: with several workers racing, the error reported is
+  // still the first chunk's (file order), never the one that failed first.
+  for (int rep = 0; rep < 20; ++rep) {
+    EvaluateOptions o = Quiet(nullptr, 2);
+    o.batch_size = 4;
+    r = Evaluate(other_label, lite, *examples_, o);
+    ASSERT_THAT(r.status().message(), HasSubstr("example 0: label \"species\" is missing"))
+        << "repetition " << rep;
+  }
 
   // Model input not among the features.
   const std::string renamed = tmp_->Join("renamed.tfrecord");
