@@ -1,9 +1,8 @@
 // The matrix products of one training step of the guide's MNIST MLP
-// (784-64-64-10) at batch 256 (and three of the CNN's), each on every nn/gemm.h kernel this CPU runs,
-// next to the core's FMA peak measured by a tight loop of independent FMAs
-// (BM_FmaPeak, 1 thread). Counter GFLOP/s = 2 m n k / time. Threads:
-// EDGEPIPE_NUM_THREADS (Sgemm's own split); rates use the CPU time of the
-// calling thread, so compare at 1 thread.
+// (784-64-64-10) at batch 256 (and three of the CNN's), each on every nn/gemm.h kernel this CPU
+// runs, next to the core's FMA peak measured by a tight loop of independent FMAs (BM_FmaPeak, 1
+// thread). Counter GFLOP/s = 2 m n k / time. Threads: EDGEPIPE_NUM_THREADS (Sgemm's own split);
+// rates use the CPU time of the calling thread, so compare at 1 thread.
 //   build/rel/bench/nn_gemm_bench --benchmark_repetitions=3
 //       --benchmark_report_aggregates_only=true   (one line)
 #include <benchmark/benchmark.h>
@@ -61,6 +60,9 @@ void MlpShapes(benchmark::internal::Benchmark* b) {
       {256, 64, 64, 0, 1, 1},   // dense 2 input gradient
       {64, 64, 256, 1, 0, 1},   // dense 2 weight gradient
       {784, 64, 256, 1, 0, 1},  // dense 1 weight gradient
+      // Batch 40 (the guide's batch): dense 1 forward and weight gradient.
+      {40, 64, 784, 0, 0, 0},
+      {784, 64, 40, 1, 0, 0},
       // The CNN's (nn_train_bench) second convolution at batch 64: forward,
       // kernel gradient, patch gradient.
       {7744, 64, 288, 0, 0, 0},

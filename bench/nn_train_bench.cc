@@ -4,8 +4,8 @@
 // 3x3 relu, MaxPool, Flatten, Dropout 0.5, Dense 10; Adam) at batch 64.
 // Reports steps/s and examples/s; the arg is the batch size. Threads:
 // EDGEPIPE_NUM_THREADS; EDGEPIPE_NN_GEMM=portable forces the portable matrix
-// kernel (nn/gemm.h). BM_Sgemm times the CNN's and MLP's matrix products
-// alone on both kernels (GFLOP/s; threads as above).
+// kernel (nn/gemm.h). The matrix products alone, on every kernel:
+// bench/nn_gemm_bench.cc.
 //   build/rel/bench/nn_train_bench --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
@@ -13,7 +13,6 @@
 
 #include "edgepipe/nn/conv_layers.h"
 #include "edgepipe/nn/core_layers.h"
-#include "edgepipe/nn/gemm.h"
 #include "edgepipe/nn/model.h"
 
 namespace edgepipe::nn {
@@ -78,46 +77,6 @@ void BM_CnnTrain(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kSteps * batch);
 }
 BENCHMARK(BM_CnnTrain)->Arg(64)->Unit(benchmark::kMillisecond)->UseRealTime();
-
-// Args: m, n, k, transposed a, transposed b, kernel (0 portable, 1 avx2).
-void BM_Sgemm(benchmark::State& state) {
-  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
-  const bool ta = state.range(3) != 0, tb = state.range(4) != 0;
-  const GemmIsa isa = state.range(5) != 0 ? GemmIsa::kAvx2 : GemmIsa::kPortable;
-  const GemmIsa saved = ActiveGemmIsa();
-  if (SetGemmIsa(isa) != isa) {
-    SetGemmIsa(saved);
-    state.SkipWithError("this CPU has no AVX2 + FMA");
-    return;
-  }
-  Rng rng(5);
-  std::vector<float> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n)),
-      c(static_cast<size_t>(m * n));
-  for (float& v : a) v = rng.Uniform(-1.0f, 1.0f);
-  for (float& v : b) v = rng.Uniform(-1.0f, 1.0f);
-  for (auto _ : state) {
-    Sgemm(m, n, k, {a.data(), ta ? m : k, ta}, {b.data(), tb ? k : n, tb}, c.data(), n, false);
-    benchmark::DoNotOptimize(c.data());
-  }
-  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(2 * m * n * k) * 1e-9,
-                                                 benchmark::Counter::kIsIterationInvariantRate);
-  SetGemmIsa(saved);
-}
-BENCHMARK(BM_Sgemm)
-    ->ArgNames({"m", "n", "k", "ta", "tb", "avx2"})
-    // CNN b64 conv 2: forward, kernel gradient, patch gradient.
-    ->Args({7744, 64, 288, 0, 0, 0})
-    ->Args({7744, 64, 288, 0, 0, 1})
-    ->Args({288, 64, 7744, 1, 0, 0})
-    ->Args({288, 64, 7744, 1, 0, 1})
-    ->Args({7744, 288, 64, 0, 1, 0})
-    ->Args({7744, 288, 64, 0, 1, 1})
-    // MLP b40 first layer: forward, weight gradient.
-    ->Args({40, 64, 784, 0, 0, 0})
-    ->Args({40, 64, 784, 0, 0, 1})
-    ->Args({784, 64, 40, 1, 0, 0})
-    ->Args({784, 64, 40, 1, 0, 1})
-    ->UseRealTime();
 
 }  // namespace
 }  // namespace edgepipe::nn
